@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what rambox's builds, tests and demo need on Debian 12, and puts
+# the pinned busybox source into the content-addressed cache. Idempotent:
+# a second run installs nothing and downloads nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  cpio gzip file tzdata
+  busybox-static           # the static busybox the initramfs tests boot with
+  qemu-system-x86          # TCG boots of the initramfs and, later, PXE
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The busybox pin (rootfs/busybox/sources.json) is busybox.net's tarball;
+# Debian's orig tarball is the same bytes, so where only Debian's archive is
+# reachable it fills the cache. `rambox fetch` checks the sha256 either way.
+rambox() { go run ./cmd/rambox "$@"; }
+if ! rambox fetch --pin rootfs/busybox/sources.json --offline >/dev/null 2>&1; then
+  if ! grep -qs '^Types: deb deb-src' /etc/apt/sources.list.d/debian.sources; then
+    echo "deps: enabling Debian source packages"
+    sed -i 's/^Types: deb$/Types: deb deb-src/' /etc/apt/sources.list.d/debian.sources
+    apt-get update -qq
+  fi
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && apt-get source --download-only -qq busybox >/dev/null 2>&1)
+  rambox fetch --pin rootfs/busybox/sources.json --file "$tmp"/busybox_*.orig.tar.bz2
+fi

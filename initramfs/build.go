@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/klauspost/pgzip"
 
@@ -129,6 +130,9 @@ func WriteGzip(w io.Writer, entries []Entry, bodies map[string][]byte, epoch int
 	if err := zw.SetConcurrency(gzipBlockSize, gzipBlocks); err != nil {
 		return err
 	}
+	// pgzip writes uint32(ModTime.Unix()) even for the zero time.Time,
+	// which is not 0; the epoch itself is.
+	zw.ModTime = time.Unix(0, 0)
 	if err := WriteCPIO(zw, entries, bodies, epoch); err != nil {
 		zw.Close()
 		return err

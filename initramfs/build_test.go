@@ -109,6 +109,21 @@ func TestBuildIsReproducible(t *testing.T) {
 	}
 }
 
+// TestGzipHeader checks the member header carries nothing of the build:
+// no name (FLG.FNAME clear), mtime 0.
+func TestGzipHeader(t *testing.T) {
+	_, b := build(t, "../rootfs", makeInputs(t))
+	if len(b) < 10 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("not a gzip stream: % x", b[:10])
+	}
+	if flg := b[3]; flg != 0 {
+		t.Errorf("FLG = %#x, want 0 (no name, comment or extra field)", flg)
+	}
+	if mtime := b[4:8]; !bytes.Equal(mtime, []byte{0, 0, 0, 0}) {
+		t.Errorf("MTIME = % x, want 00 00 00 00", mtime)
+	}
+}
+
 func TestBuildDependsOnInputs(t *testing.T) {
 	in := makeInputs(t)
 	_, base := build(t, "../rootfs", in)

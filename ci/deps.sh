@@ -9,6 +9,7 @@ packages=(
   cpio gzip file tzdata
   busybox-static           # the static busybox the initramfs tests boot with
   qemu-system-x86          # TCG boots of the initramfs and, later, PXE
+  linux-source-6.1         # the linux-6.1 profile's source in CI (--source override)
 )
 
 missing=()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,6 +35,21 @@ func need(t *testing.T, env string) string {
 	return p
 }
 
+// requireEngine fails the test unless the SDK is pointed at an engine
+// (just test starts one and exports its address).
+func requireEngine(t *testing.T) {
+	t.Helper()
+	host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST")
+	if host == "" {
+		t.Fatal("_EXPERIMENTAL_DAGGER_RUNNER_HOST is not set (just test starts an engine and sets it)")
+	}
+	if sock, ok := strings.CutPrefix(host, "unix://"); ok {
+		if _, err := os.Stat(sock); err != nil {
+			t.Fatalf("engine socket: %v (is the engine running? just engine)", err)
+		}
+	}
+}
+
 // repoRoot is the checkout this test runs from.
 func repoRoot(t *testing.T) string {
 	t.Helper()
@@ -44,12 +60,14 @@ func repoRoot(t *testing.T) string {
 	return d
 }
 
-// buildCLI compiles cmd/rambox into a temp dir.
+// buildCLI compiles cmd/rambox into a temp dir, static as `just build`
+// makes it (the initramfs stage runs it inside the toolchain container).
 func buildCLI(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "rambox")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/rambox")
 	cmd.Dir = repoRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

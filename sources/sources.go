@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"rambox/atomicfile"
 )
@@ -149,18 +150,24 @@ func (c Cache) store(pin Pin, r io.Reader, from string) (string, error) {
 	return dst, nil
 }
 
-// Download fetches pin from each of its URLs in turn until one gives the
-// pinned bytes, and stores them in the cache. Every failure is reported,
-// with where it came from.
-func (c Cache) Download(ctx context.Context, pin Pin, client *http.Client) (string, error) {
+// Download returns the cached archive for pin, fetching it first when the
+// cache has no good copy: from each mirror (base URL + "/" + pin.File) and
+// then each of the pin's URLs, until one gives the pinned bytes. Every
+// failure is reported, with where it came from.
+func (c Cache) Download(ctx context.Context, pin Pin, client *http.Client, mirrors []string) (string, error) {
 	if p, err := c.Verified(pin); err == nil {
 		return p, nil
 	}
-	if len(pin.URLs) == 0 {
+	var urls []string
+	for _, m := range mirrors {
+		urls = append(urls, strings.TrimSuffix(m, "/")+"/"+pin.File)
+	}
+	urls = append(urls, pin.URLs...)
+	if len(urls) == 0 {
 		return "", fmt.Errorf("%s: not cached and no URLs to fetch it from", pin.Name)
 	}
 	var errs []error
-	for _, url := range pin.URLs {
+	for _, url := range urls {
 		p, err := c.download(ctx, pin, url, client)
 		if err == nil {
 			return p, nil

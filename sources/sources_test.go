@@ -72,7 +72,7 @@ func TestDownload(t *testing.T) {
 				urls = append(urls, srv.URL+p)
 			}
 			pin := pinFor(urls...)
-			p, err := c.Download(context.Background(), pin, srv.Client())
+			p, err := c.Download(context.Background(), pin, srv.Client(), nil)
 			if tc.wantErr == nil {
 				if err != nil {
 					t.Fatalf("Download: %v", err)
@@ -98,22 +98,35 @@ func TestCorruptEntryIsRefetched(t *testing.T) {
 	srv, hits := server(t)
 	c := Cache{Dir: t.TempDir()}
 	pin := pinFor(srv.URL + "/good")
-	if _, err := c.Download(context.Background(), pin, srv.Client()); err != nil {
+	if _, err := c.Download(context.Background(), pin, srv.Client(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Download(context.Background(), pin, srv.Client()); err != nil || hits["/good"] != 1 {
+	if _, err := c.Download(context.Background(), pin, srv.Client(), nil); err != nil || hits["/good"] != 1 {
 		t.Fatalf("second Download: err %v, %d requests, want a cache hit", err, hits["/good"])
 	}
 	os.WriteFile(c.Path(pin.SHA256), []byte("bit rot"), 0o644)
 	if _, err := c.Verified(pin); !errors.Is(err, ErrDigestMismatch) {
 		t.Errorf("Verified(corrupt) = %v, want ErrDigestMismatch", err)
 	}
-	p, err := c.Download(context.Background(), pin, srv.Client())
+	p, err := c.Download(context.Background(), pin, srv.Client(), nil)
 	if err != nil || hits["/good"] != 2 {
 		t.Fatalf("Download after corruption: err %v, %d requests, want a re-fetch", err, hits["/good"])
 	}
 	if got, _ := os.ReadFile(p); string(got) != string(payload) {
 		t.Error("re-fetched entry has the wrong bytes")
+	}
+}
+
+func TestMirrorFirst(t *testing.T) {
+	srv, hits := server(t)
+	c := Cache{Dir: t.TempDir()}
+	pin := pinFor(srv.URL + "/upstream/linux.tar")
+	pin.File = "good" // the mirror serves it as <mirror>/good
+	if _, err := c.Download(context.Background(), pin, srv.Client(), []string{srv.URL + "/"}); err != nil {
+		t.Fatal(err)
+	}
+	if hits["/good"] != 1 || hits["/upstream/linux.tar"] != 0 {
+		t.Errorf("requests %v, want the mirror only", hits)
 	}
 }
 
@@ -143,5 +156,54 @@ func TestPinValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("Validate() = %v, want it to mention %q", err, w)
 		}
+	}
+}
+
+func TestParseOverride(t *testing.T) {
+	hex64 := strings.Repeat("ab", 32)
+	tests := []struct {
+		in      string
+		want    Override
+		wantErr string
+	}{
+		{"linux=/usr/src/l.tar.xz@sha256:" + hex64, Override{"linux", "/usr/src/l.tar.xz", hex64}, ""},
+		{"busybox=https://m.example/b.tar.bz2@sha256:" + hex64, Override{"busybox", "https://m.example/b.tar.bz2", hex64}, ""},
+		{"linux=/x", Override{}, "no @sha256:HEX"},
+		{"/x@sha256:" + hex64, Override{}, "want NAME=PATH|URL@sha256:HEX"},
+		{"linux=/x@sha256:ABC", Override{}, `sha256 "ABC"`},
+	}
+	for _, tc := range tests {
+		got, err := ParseOverride(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ParseOverride(%q) error = %v, want %q", tc.in, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("ParseOverride(%q) = %+v, %v, want %+v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestFetchOverride(t *testing.T) {
+	c := Cache{Dir: t.TempDir()}
+	src := filepath.Join(t.TempDir(), "local.tar")
+	os.WriteFile(src, payload, 0o644)
+	pinned := Pin{Name: "linux", File: "linux.tar", SHA256: strings.Repeat("0", 64), URLs: []string{"http://127.0.0.1:1/never"}}
+	o := Override{Name: "linux", Location: src, SHA256: pinFor().SHA256}
+	pin, p, err := c.Fetch(context.Background(), pinned, []Override{o}, http.DefaultClient, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pin.SHA256 != o.SHA256 || len(pin.URLs) != 0 {
+		t.Errorf("pin in force = %+v, want the override's digest and no URLs", pin)
+	}
+	if p != c.Path(o.SHA256) {
+		t.Errorf("path = %s, want %s", p, c.Path(o.SHA256))
+	}
+	o.SHA256 = strings.Repeat("1", 64)
+	if _, _, err := c.Fetch(context.Background(), pinned, []Override{o}, http.DefaultClient, nil); !errors.Is(err, ErrDigestMismatch) {
+		t.Errorf("Fetch with a wrong override digest = %v, want ErrDigestMismatch", err)
 	}
 }

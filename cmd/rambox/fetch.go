@@ -28,7 +28,7 @@ func runFetch(args []string) error {
 	case *local != "":
 		path, err = cache.Import(pin, *local)
 	default:
-		path, err = cache.Download(context.Background(), pin, http.DefaultClient)
+		path, err = cache.Download(context.Background(), pin, http.DefaultClient, nil)
 	}
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"build":     {"build kernel, busybox and initramfs in containers (Dagger)", runBuild},
 	"fetch":     {"put a pinned source archive into the content-addressed cache", runFetch},
 	"initramfs": {"build the deterministic initramfs from a rootfs directory", runInitramfs},
 }

@@ -16,7 +16,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	ramboxBin = filepath.Join(dir, "rambox")
-	if out, err := exec.Command("go", "build", "-o", ramboxBin, ".").CombinedOutput(); err != nil {
+	// Static, as `just build` makes it: the initramfs stage runs this
+	// binary inside the toolchain container.
+	build := exec.Command("go", "build", "-o", ramboxBin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
 		os.Stderr.Write(out)
 		panic(err)
 	}

@@ -1,0 +1,105 @@
+// Package bundle defines a boot bundle: the build outputs of one profile
+// and bundle.json, the record of what went into them.
+package bundle
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"rambox/sources"
+)
+
+// File names of a bundle's outputs.
+const (
+	Kernel        = "bzImage"
+	Initramfs     = "initramfs.cpio.gz"
+	KernelConfig  = "kernel.config"
+	BusyboxConfig = "busybox.config"
+	InfoFile      = "bundle.json"
+	SumsFile      = "SHA256SUMS"
+)
+
+// Outputs are the files a build exports, in a fixed order.
+var Outputs = []string{Kernel, Initramfs, KernelConfig, BusyboxConfig}
+
+// Info is bundle.json. Its fields are inputs and digests only, never the
+// wall clock or the build machine, so two builds of the same inputs write
+// the same bytes.
+type Info struct {
+	SchemaVersion   int         `json:"schemaVersion"`
+	Profile         string      `json:"profile"`
+	KernelCmdline   string      `json:"kernelCmdline"`
+	SourceDateEpoch int64       `json:"sourceDateEpoch"`
+	Sources         []Source    `json:"sources"`
+	Toolchain       Toolchain   `json:"toolchain"`
+	Patches         []string    `json:"patches,omitempty"`
+	Files           []FileEntry `json:"files"`
+}
+
+// Source is one pinned input archive.
+type Source struct {
+	Name   string `json:"name"`
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+}
+
+// Toolchain identifies the build container's root filesystem.
+type Toolchain struct {
+	Kind   string `json:"kind"`                // "rootfs" or "image"
+	Ref    string `json:"ref,omitempty"`       // image reference, for "image"
+	Digest string `json:"digest"`              // Dagger's content digest of the rootfs, or the image digest
+	Tar    string `json:"tarSha256,omitempty"` // sha256 of the mmdebstrap tarball, when known
+}
+
+// FileEntry is one output file.
+type FileEntry struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// SourceOf converts a pin.
+func SourceOf(p sources.Pin) Source { return Source{Name: p.Name, File: p.File, SHA256: p.SHA256} }
+
+// Describe hashes the named files in dir into Info.Files, sorted by name.
+func (in *Info) Describe(dir string, names []string) error {
+	in.Files = in.Files[:0]
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("bundle: %w", err)
+		}
+		sum, err := sources.FileSHA256(p)
+		if err != nil {
+			return fmt.Errorf("bundle: %w", err)
+		}
+		in.Files = append(in.Files, FileEntry{Name: n, Size: fi.Size(), SHA256: sum})
+	}
+	sort.Slice(in.Files, func(i, j int) bool { return in.Files[i].Name < in.Files[j].Name })
+	return nil
+}
+
+// WriteJSON writes the canonical form of bundle.json.
+func (in *Info) WriteJSON(w io.Writer) error {
+	b, err := json.MarshalIndent(in, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteSums writes SHA256SUMS in sha256sum's format, for `sha256sum -c`.
+func (in *Info) WriteSums(w io.Writer) error {
+	for _, f := range in.Files {
+		if _, err := fmt.Fprintf(w, "%s  %s\n", f.SHA256, f.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}

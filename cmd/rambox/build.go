@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"rambox/bundle"
+	"rambox/initramfs"
+	"rambox/pipeline"
+	"rambox/profile"
+	"rambox/sources"
+	"rambox/stages"
+)
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// defaultCmdline is the kernel command line a bundle carries unless told
+// otherwise: the kernel configures eth0 by DHCP (a second DHCP round after
+// PXE's, as the seed does), consoles on screen and serial port, and the
+// RAM root is kept.
+const defaultCmdline = "rw ip=dhcp console=tty0 console=ttyS0 rambox"
+
+func runBuild(args []string) error {
+	fs := newFlagSet("build", "[--profile NAME] [--out DIR] [--source NAME=PATH|URL@sha256:HEX]...")
+	var (
+		profileName = fs.String("profile", profile.Default, "kernel profile `name` under --profiles")
+		profiles    = fs.String("profiles", "kernel-configs", "kernel profiles `directory`")
+		rootfs      = fs.String("rootfs", "rootfs", "rootfs `directory`")
+		out         = fs.String("out", "artifacts", "output `directory`")
+		tcRootfs    = fs.String("toolchain-rootfs", "", "toolchain root filesystem `directory` (default: the one `just toolchain` made, if any)")
+		tcImage     = fs.String("toolchain-image", "", "toolchain image `ref`, pinned as REPO@sha256:HEX")
+		epoch       = fs.Int64("epoch", -1, "SOURCE_DATE_EPOCH for every output (default: $SOURCE_DATE_EPOCH, else the HEAD commit's time)")
+		cmdline     = fs.String("cmdline", defaultCmdline, "kernel command line recorded in the bundle")
+		timezone    = fs.String("timezone", initramfs.DefaultTimezone, "timezone `name` of the box")
+		cacheBust   = fs.String("cache-bust", "", "any new `value` reruns every step (clean builds for timing and the repro gate)")
+		overrides   multiFlag
+		mirrors     multiFlag
+	)
+	fs.Var(&overrides, "source", "override a pinned source: NAME=PATH|URL@sha256:HEX (repeatable)")
+	fs.Var(&mirrors, "mirror", "mirror base `URL` tried before upstream (repeatable; also $RAMBOX_MIRRORS, space-separated)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	mirrors = append(mirrors, strings.Fields(os.Getenv("RAMBOX_MIRRORS"))...)
+
+	// Everything that can be checked without the engine is checked first,
+	// and every problem is reported together.
+	var errs []error
+	prof, err := profile.Load(*profiles, *profileName)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	var ovs []sources.Override
+	for _, s := range overrides {
+		o, err := sources.ParseOverride(s)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		ovs = append(ovs, o)
+	}
+	bbPin, err := sources.LoadPin(filepath.Join(*rootfs, "busybox", "sources.json"))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	tc, tcTar, err := chooseToolchain(*tcRootfs, *tcImage)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	tc.CacheBust = *cacheBust
+	repro := stages.Repro{BuildUser: "rambox", BuildHost: "rambox"}
+	if repro.SourceDateEpoch, err = sourceDateEpoch(*epoch); err != nil {
+		errs = append(errs, err)
+	}
+	self, err := staticSelf()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cache := sources.DefaultCache()
+	kernelPin, kernelPath, err := cache.Fetch(ctx, prof.Source, ovs, http.DefaultClient, mirrors)
+	if err != nil {
+		return err
+	}
+	bbPin, bbPath, err := cache.Fetch(ctx, bbPin, ovs, http.DefaultClient, mirrors)
+	if err != nil {
+		return err
+	}
+	info, err := pipeline.Run(ctx, pipeline.Config{
+		Profile:       prof,
+		KernelSource:  kernelPath,
+		BusyboxSource: bbPath,
+		Sources:       []bundle.Source{bundle.SourceOf(kernelPin), bundle.SourceOf(bbPin)},
+		RootfsDir:     *rootfs,
+		Toolchain:     tc,
+		ToolchainTar:  tcTar,
+		RamboxBinary:  self,
+		Repro:         repro,
+		Timezone:      *timezone,
+		KernelCmdline: *cmdline,
+		OutDir:        *out,
+		Log:           os.Stderr,
+	})
+	if err != nil {
+		return err
+	}
+	for _, f := range info.Files {
+		fmt.Printf("%s  %s/%s (%d bytes)\n", f.SHA256, *out, f.Name, f.Size)
+	}
+	return nil
+}
+
+// chooseToolchain picks the build container's source and, for a local
+// rootfs made by ci/toolchain.sh, the sha256 of the tarball it came from.
+func chooseToolchain(rootfs, image string) (stages.Toolchain, string, error) {
+	if rootfs != "" && image != "" {
+		return stages.Toolchain{}, "", errors.New("--toolchain-rootfs and --toolchain-image exclude each other")
+	}
+	if image != "" {
+		if !strings.Contains(image, "@sha256:") {
+			return stages.Toolchain{}, "", fmt.Errorf("--toolchain-image %q is not pinned: use REPO@sha256:HEX", image)
+		}
+		return stages.Toolchain{Image: image}, "", nil
+	}
+	if rootfs == "" {
+		rootfs = filepath.Join(sources.DefaultCache().Dir, "toolchain", "bookworm")
+		if _, err := os.Stat(rootfs); err != nil {
+			return stages.Toolchain{}, "", fmt.Errorf("no toolchain: run `just toolchain` (a local Debian rootfs, needs no registry), " +
+				"or pass --toolchain-rootfs DIR or --toolchain-image REPO@sha256:HEX")
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(rootfs, "usr", "bin", "make")); err != nil || fi.IsDir() {
+		return stages.Toolchain{}, "", fmt.Errorf("toolchain rootfs %s has no usr/bin/make: is it a build toolchain? (`just toolchain` makes one)", rootfs)
+	}
+	// ci/toolchain.sh records the tarball's digest beside the directory.
+	var tarSum string
+	if b, err := os.ReadFile(filepath.Clean(rootfs) + ".sha256"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			tarSum = f[0]
+		}
+	}
+	return stages.Toolchain{RootfsDir: rootfs}, tarSum, nil
+}
+
+func sourceDateEpoch(flagValue int64) (int64, error) {
+	if flagValue >= 0 {
+		return flagValue, nil
+	}
+	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a non-negative number of seconds", v)
+		}
+		return n, nil
+	}
+	out, err := exec.Command("git", "log", "-1", "--format=%ct").Output()
+	if err != nil {
+		return 0, errors.New("no SOURCE_DATE_EPOCH: set it, pass --epoch, or build from a git checkout (its HEAD commit time is used)")
+	}
+	return strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+}
+
+// staticSelf returns this binary's path for the initramfs stage, which runs
+// it inside the toolchain container: it must not need the host's libc.
+func staticSelf() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	f, err := elf.Open(self)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", self, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return "", fmt.Errorf("%s is dynamically linked, but the initramfs stage runs it in the toolchain container: build it with CGO_ENABLED=0 (as `just build` does)", self)
+		}
+	}
+	return self, nil
+}

@@ -1,0 +1,186 @@
+// Package pipeline wires the stages into one Dagger run: pinned sources ->
+// verified kernel config -> bzImage, static busybox -> initramfs, exported
+// with bundle.json and SHA256SUMS. Read Run top to bottom.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"dagger.io/dagger"
+
+	"rambox/bundle"
+	"rambox/kconfig"
+	"rambox/profile"
+	"rambox/stages"
+)
+
+// Config is everything one build depends on.
+type Config struct {
+	Profile       *profile.Profile
+	KernelSource  string // verified archive in the source cache
+	BusyboxSource string
+	Sources       []bundle.Source // the pins in force, for bundle.json
+	RootfsDir     string          // rootfs/ with initramfs.list and busybox/busybox.config
+	Toolchain     stages.Toolchain
+	ToolchainTar  string // sha256 of the toolchain tarball, when known
+	RamboxBinary  string // static rambox for the initramfs stage
+	Repro         stages.Repro
+	Timezone      string
+	KernelCmdline string
+	OutDir        string
+	Log           io.Writer // Dagger's progress output
+}
+
+// Run builds the bundle into cfg.OutDir and returns its bundle.json.
+func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
+	if err := findEngine(); err != nil {
+		return nil, err
+	}
+	c, err := dagger.Connect(ctx, dagger.WithLogOutput(cfg.Log))
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the Dagger engine: %w", err)
+	}
+	defer c.Close()
+
+	host := c.Host()
+	tc := stages.ToolchainContainer(c, cfg.Toolchain)
+	profileDir := host.Directory(cfg.Profile.Dir, dagger.HostDirectoryOpts{Include: []string{"fragment.config", "profile.env", "patches/"}})
+	rootfs := host.Directory(cfg.RootfsDir, dagger.HostDirectoryOpts{Include: []string{"initramfs.list", "tree/"}})
+
+	configured := stages.KernelConfigure(c, tc, host.File(cfg.KernelSource), profileDir, cfg.Repro)
+	if err := checkKernelConfig(ctx, cfg.Profile, configured); err != nil {
+		return nil, err
+	}
+	kernel := stages.KernelBuild(configured)
+	busybox := stages.Busybox(c, tc, host.File(cfg.BusyboxSource), host.File(filepath.Join(cfg.RootfsDir, "busybox", "busybox.config")), cfg.Repro)
+	initramfs := stages.Initramfs(tc, host.File(cfg.RamboxBinary), rootfs, busybox, cfg.Timezone, cfg.Repro)
+
+	outputs := c.Directory().
+		WithFile(bundle.Kernel, kernel.File("bzImage")).
+		WithFile(bundle.KernelConfig, kernel.File("kernel.config")).
+		WithFile(bundle.BusyboxConfig, busybox.File("busybox.config")).
+		WithFile(bundle.Initramfs, initramfs)
+
+	toolchain, err := toolchainInfo(ctx, c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	info := &bundle.Info{
+		SchemaVersion:   1,
+		Profile:         cfg.Profile.Name,
+		KernelCmdline:   cfg.KernelCmdline,
+		SourceDateEpoch: cfg.Repro.SourceDateEpoch,
+		Sources:         cfg.Sources,
+		Toolchain:       toolchain,
+		Patches:         cfg.Profile.Patches,
+	}
+	if err := export(ctx, outputs, info, cfg.OutDir); err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// checkKernelConfig fails the build before anything compiles when an
+// option of the fragment did not survive into .config, naming each one
+// and, where the Kconfig files show it, the dependency that is off.
+func checkKernelConfig(ctx context.Context, p *profile.Profile, configured *dagger.Container) error {
+	text, err := stages.KernelConfig(configured).Contents(ctx)
+	if err != nil {
+		return stepError("configuring the kernel (profile "+p.Name+")", err)
+	}
+	cfg, err := kconfig.ParseConfig(strings.NewReader(text))
+	if err != nil {
+		return err
+	}
+	dropped := kconfig.Check(p.Fragment, cfg)
+	if len(dropped) == 0 {
+		return nil
+	}
+	errs := []error{fmt.Errorf("kernel profile %s: %d option(s) of %s did not hold in the final .config:",
+		p.Name, len(dropped), filepath.Join(p.Dir, "fragment.config"))}
+	for i := range dropped {
+		if kc, err := stages.KernelKconfig(configured, dropped[i].Symbol).Contents(ctx); err == nil {
+			kconfig.Explain(&dropped[i], kc, cfg)
+		}
+		errs = append(errs, dropped[i])
+	}
+	return errors.Join(errs...)
+}
+
+func toolchainInfo(ctx context.Context, c *dagger.Client, cfg Config) (bundle.Toolchain, error) {
+	if cfg.Toolchain.RootfsDir == "" {
+		return bundle.Toolchain{Kind: "image", Ref: cfg.Toolchain.Image, Digest: imageDigest(cfg.Toolchain.Image)}, nil
+	}
+	d, err := c.Host().Directory(cfg.Toolchain.RootfsDir).Digest(ctx)
+	if err != nil {
+		return bundle.Toolchain{}, fmt.Errorf("toolchain rootfs %s: %w", cfg.Toolchain.RootfsDir, err)
+	}
+	return bundle.Toolchain{Kind: "rootfs", Digest: d, Tar: cfg.ToolchainTar}, nil
+}
+
+func imageDigest(ref string) string {
+	if i := strings.LastIndex(ref, "@"); i >= 0 {
+		return ref[i+1:]
+	}
+	return ""
+}
+
+// export writes the outputs, bundle.json and SHA256SUMS into out. The
+// files are first exported into a staging directory beside out and only
+// renamed into place once every one is complete, SHA256SUMS last, so a
+// failed build never leaves a half-written bundle.
+func export(ctx context.Context, outputs *dagger.Directory, info *bundle.Info, out string) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	staging, err := os.MkdirTemp(out, ".staging-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(staging)
+	if _, err := outputs.Export(ctx, staging); err != nil {
+		return stepError("building", err)
+	}
+	if err := info.Describe(staging, bundle.Outputs); err != nil {
+		return err
+	}
+	for name, write := range map[string]func(io.Writer) error{bundle.InfoFile: info.WriteJSON, bundle.SumsFile: info.WriteSums} {
+		f, err := os.Create(filepath.Join(staging, name))
+		if err != nil {
+			return err
+		}
+		err = write(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, name := range append(append([]string{}, bundle.Outputs...), bundle.InfoFile, bundle.SumsFile) {
+		if err := os.Rename(filepath.Join(staging, name), filepath.Join(out, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stepError makes a failed container step say which command failed and
+// how, with the end of its stderr, instead of the engine's bare exit code.
+func stepError(what string, err error) error {
+	var ex *dagger.ExecError
+	if !errors.As(err, &ex) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	lines := strings.Split(strings.TrimRight(ex.Stderr, "\n"), "\n")
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return fmt.Errorf("%s: `%s` exited with %d:\n%s", what, strings.Join(ex.Cmd, " "), ex.ExitCode, strings.Join(lines, "\n"))
+}

@@ -1,0 +1,127 @@
+// Package profile loads a kernel profile: one directory under
+// kernel-configs/ holding the kernel's source pin (sources.json), the
+// option fragment (fragment.config), the build knobs kernel.sh reads
+// (profile.env) and patches/*.patch.
+package profile
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"rambox/kconfig"
+	"rambox/sources"
+)
+
+// Default is the profile `rambox build` uses when none is named.
+const Default = "linux-2.6.39"
+
+// Profile is a loaded, validated kernel profile.
+type Profile struct {
+	Name     string
+	Dir      string
+	Source   sources.Pin
+	Fragment []kconfig.Option
+	Patches  []string // file names under patches/, in the order applied
+}
+
+// ErrUnknown is returned for a profile name with no directory.
+var ErrUnknown = errors.New("unknown kernel profile")
+
+// Names lists the profiles under root.
+func Names(root string) ([]string, error) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() {
+			if _, err := os.Stat(filepath.Join(root, e.Name(), "fragment.config")); err == nil {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Load reads and validates the profile name under root, reporting every
+// problem at once.
+func Load(root, name string) (*Profile, error) {
+	known, err := Names(root)
+	if err != nil {
+		return nil, fmt.Errorf("kernel profiles: %w", err)
+	}
+	dir := filepath.Join(root, name)
+	if name == "" || strings.ContainsAny(name, `/\`) || !slices.Contains(known, name) {
+		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknown, name, strings.Join(known, ", "))
+	}
+	p := &Profile{Name: name, Dir: dir}
+	var errs []error
+	if p.Source, err = sources.LoadPin(filepath.Join(dir, "sources.json")); err != nil {
+		errs = append(errs, err)
+	}
+	fragFile := filepath.Join(dir, "fragment.config")
+	if f, err := os.Open(fragFile); err != nil {
+		errs = append(errs, err)
+	} else {
+		p.Fragment, err = kconfig.ParseFragment(f, fragFile)
+		f.Close()
+		if err != nil {
+			errs = append(errs, err)
+		} else if len(p.Fragment) == 0 {
+			errs = append(errs, fmt.Errorf("%s: no options", fragFile))
+		}
+	}
+	if err := checkEnv(filepath.Join(dir, "profile.env")); err != nil {
+		errs = append(errs, err)
+	}
+	patches, _ := filepath.Glob(filepath.Join(dir, "patches", "*.patch"))
+	for _, pf := range patches {
+		p.Patches = append(p.Patches, filepath.Base(pf))
+	}
+	sort.Strings(p.Patches)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("kernel profile %s: %w", name, errors.Join(errs...))
+	}
+	return p, nil
+}
+
+// checkEnv validates profile.env, which kernel.sh sources: only the
+// variables it knows, and a config finisher the kernel has.
+func checkEnv(file string) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	finish := ""
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("%s:%d: %q is not VAR=value", file, i+1, line))
+		case k == "CONFIG_FINISH":
+			finish = strings.Trim(v, `"'`)
+			if finish != "oldnoconfig" && finish != "olddefconfig" {
+				errs = append(errs, fmt.Errorf("%s:%d: CONFIG_FINISH=%s, want oldnoconfig (2.6.x) or olddefconfig", file, i+1, finish))
+			}
+		case k == "MAKE_VARS":
+		default:
+			errs = append(errs, fmt.Errorf("%s:%d: unknown variable %s (kernel.sh reads CONFIG_FINISH and MAKE_VARS)", file, i+1, k))
+		}
+	}
+	if finish == "" && len(errs) == 0 {
+		errs = append(errs, fmt.Errorf("%s: CONFIG_FINISH is not set", file))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,27 @@
+package stages
+
+import (
+	"strconv"
+
+	"dagger.io/dagger"
+)
+
+// Initramfs packs the rootfs with the freshly built busybox, inside the
+// toolchain container with a static rambox binary: the same code as
+// `rambox initramfs` on a laptop, with the toolchain's zoneinfo, and its
+// result cached by Dagger like every other step.
+func Initramfs(tc *dagger.Container, rambox *dagger.File, rootfs, busybox *dagger.Directory, timezone string, r Repro) *dagger.File {
+	return r.apply(tc).
+		WithMountedFile("/work/rambox", rambox).
+		WithMountedDirectory("/work/rootfs", rootfs).
+		WithMountedDirectory("/work/busybox", busybox).
+		WithExec([]string{"/work/rambox", "initramfs",
+			"--rootfs", "/work/rootfs",
+			"--busybox", "/work/busybox/busybox",
+			"--udhcpc-script", "/work/busybox/simple.script",
+			"--zoneinfo", "/usr/share/zoneinfo",
+			"--timezone", timezone,
+			"--epoch", strconv.FormatInt(r.SourceDateEpoch, 10),
+			"-o", "/work/initramfs.cpio.gz"}).
+		File("/work/initramfs.cpio.gz")
+}

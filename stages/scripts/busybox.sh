@@ -1,0 +1,69 @@
+#!/bin/sh
+# Runs inside the toolchain container. Usage:
+#   busybox.sh SRC_ARCHIVE CONFIG_FILE OUT_DIR
+# Unpacks the busybox source at a fixed path ($BBSRC), builds a static
+# busybox with CONFIG_FILE (rootfs/busybox/busybox.config) and writes to
+# OUT_DIR:
+#   busybox          the stripped static binary
+#   busybox.config   the .config it was built with (after oldconfig)
+#   simple.script    examples/udhcp/simple.script, the udhcpc event script
+# Reproducibility inputs come from the environment: SOURCE_DATE_EPOCH
+# (required). The build date, user and host never reach the binary: busybox
+# embeds only AUTOCONF_TIMESTAMP (turned off by KCONFIG_NOTIMESTAMP; the
+# banner carries the SOURCE_DATE_EPOCH date instead) and the source path is
+# fixed.
+set -eu
+BBSRC=${BBSRC:-/work/busybox}
+: "${SOURCE_DATE_EPOCH:?SOURCE_DATE_EPOCH must be set}"
+export SOURCE_DATE_EPOCH KCONFIG_NOTIMESTAMP=1 LC_ALL=C TZ=UTC
+
+# Applets the rootfs /init (rootfs/tree/init) and its scripts call; the
+# build fails if the config lost one, rather than the box at boot.
+REQUIRED_APPLETS="sh ash mount umount mkdir chmod ln awk cat cut sed grep echo
+hostname mdev dmesg ifconfig route ping free du find wc uname sync reboot
+switch_root udhcpc date sort tr head tail ls ps top lsmod ip"
+
+if [ $# -ne 3 ]; then
+	echo "usage: busybox.sh SRC_ARCHIVE CONFIG_FILE OUT_DIR" >&2
+	exit 2
+fi
+archive=$1 config=$2 out=$3
+
+echo "rambox-stage: busybox build"
+rm -rf "$BBSRC" && mkdir -p "$BBSRC"
+tar -xf "$archive" -C "$BBSRC" --strip-components=1
+cp "$config" "$BBSRC/.config"
+cd "$BBSRC"
+
+# A complete config makes oldconfig ask nothing; for a stale one, every new
+# symbol takes its default (the empty answers).
+yes "" | make -s oldconfig >/dev/null
+if ! grep -qx 'CONFIG_STATIC=y' .config; then
+	echo "busybox: CONFIG_STATIC=y is not set in $config" >&2
+	exit 1
+fi
+settings() { grep -v -e '^#' -e '^$' "$1" | sort; }
+if [ "$(settings "$config")" != "$(settings .config)" ]; then
+	echo "busybox: warning: oldconfig changed the config; refresh it from OUT_DIR/busybox.config" >&2
+fi
+
+# The banner would read "BusyBox v1.35.0 ()" without a timestamp.
+bb_date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
+make -s -j"$(nproc)" \
+	CFLAGS_messages.o="-DBB_EXTRA_VERSION=\"\\\" (rambox $bb_date)\\\"\"" \
+	busybox
+
+missing=
+for a in $REQUIRED_APPLETS; do
+	./busybox --list | grep -qx "$a" || missing="$missing $a"
+done
+if [ -n "$missing" ]; then
+	echo "busybox: applets the rootfs needs are missing:$missing" >&2
+	exit 1
+fi
+
+mkdir -p "$out"
+cp busybox "$out/busybox"
+cp .config "$out/busybox.config"
+cp examples/udhcp/simple.script "$out/simple.script"
+echo "busybox: $(./busybox | head -n 1), $(wc -c <busybox) bytes"

@@ -1,0 +1,43 @@
+// Package stages holds the build steps of the pipeline, one file per stage.
+// A stage takes Dagger objects and a small config, and returns a Dagger
+// object; none of them runs anything by itself: the pipeline package
+// decides what to evaluate, and when.
+package stages
+
+import (
+	"embed"
+	"strconv"
+
+	"dagger.io/dagger"
+)
+
+//go:embed scripts/*.sh
+var scripts embed.FS
+
+// script returns an embedded stage script as a Dagger file, so the exact
+// commands are part of every step's cache key.
+func script(c *dagger.Client, name string) *dagger.File {
+	b, err := scripts.ReadFile("scripts/" + name)
+	if err != nil {
+		panic("stages: no embedded script " + name) // a build-time mistake
+	}
+	return c.Directory().WithNewFile(name, string(b), dagger.DirectoryWithNewFileOpts{Permissions: 0o755}).File(name)
+}
+
+// Repro are the inputs that make builds reproducible: the one timestamp
+// every output carries, and the names stamped into kernels.
+type Repro struct {
+	SourceDateEpoch int64
+	BuildUser       string
+	BuildHost       string
+}
+
+// apply sets the reproducibility environment on a container.
+func (r Repro) apply(ctr *dagger.Container) *dagger.Container {
+	return ctr.
+		WithEnvVariable("SOURCE_DATE_EPOCH", strconv.FormatInt(r.SourceDateEpoch, 10)).
+		WithEnvVariable("KBUILD_BUILD_USER", r.BuildUser).
+		WithEnvVariable("KBUILD_BUILD_HOST", r.BuildHost).
+		WithEnvVariable("LC_ALL", "C").
+		WithEnvVariable("TZ", "UTC")
+}

@@ -18,6 +18,9 @@ test: deps engine toolchain
     #!/usr/bin/env bash
     set -euo pipefail
     eval "$(bash ci/engine.sh env)"
+    export RAMBOX_REGISTRY_DIR=${RAMBOX_REGISTRY_DIR:-/var/lib/rambox-registry}
+    export RAMBOX_REGISTRY_ADDR=$(bash ci/registry.sh start)
+    export RAMBOX_COSIGN=$(bash ci/cosign.sh)
     export RAMBOX_E2E=1
     export RAMBOX_TEST_KERNEL=$(bash ci/test-kernel.sh)
     export RAMBOX_TEST_BUSYBOX=/bin/busybox
@@ -81,7 +84,11 @@ demo: deps engine toolchain
     for p in "${profiles[@]}"; do bash ci/demo.sh {{out}}/$p $p; done
 
 # Every benchmark; figures go to bench/.
-bench: bench-initramfs bench-build
+bench: bench-initramfs bench-build bench-pull
+
+# pull + verify + layout of a bundle from the loopback registry.
+bench-pull: deps
+    bash bench/pull.sh
 
 # The pipeline vs bare make, warm no-op and incremental rebuilds.
 bench-build: deps engine toolchain

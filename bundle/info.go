@@ -103,3 +103,21 @@ func (in *Info) WriteSums(w io.Writer) error {
 	}
 	return nil
 }
+
+// WriteFiles writes bundle.json and SHA256SUMS into dir.
+func (in *Info) WriteFiles(dir string) error {
+	for name, write := range map[string]func(io.Writer) error{InfoFile: in.WriteJSON, SumsFile: in.WriteSums} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("bundle: %w", err)
+		}
+		err = write(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("bundle: %s: %w", name, err)
+		}
+	}
+	return nil
+}

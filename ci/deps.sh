@@ -10,6 +10,9 @@ packages=(
   busybox-static           # the static busybox the initramfs tests boot with
   qemu-system-x86          # TCG boots of the initramfs and, later, PXE
   linux-source-6.1         # the linux-6.1 profile's source in CI (--source override)
+  isc-dhcp-server          # dhcpd -t checks the generated dhcpd.conf
+  docker-registry          # the loopback registry publish/pull tests use
+  pxelinux syslinux-common # pxelinux.0 and ldlinux.c32 for TFTP roots
 )
 
 missing=()

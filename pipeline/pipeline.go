@@ -150,18 +150,8 @@ func export(ctx context.Context, outputs *dagger.Directory, info *bundle.Info, o
 	if err := info.Describe(staging, bundle.Outputs); err != nil {
 		return err
 	}
-	for name, write := range map[string]func(io.Writer) error{bundle.InfoFile: info.WriteJSON, bundle.SumsFile: info.WriteSums} {
-		f, err := os.Create(filepath.Join(staging, name))
-		if err != nil {
-			return err
-		}
-		err = write(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
+	if err := info.WriteFiles(staging); err != nil {
+		return err
 	}
 	for _, name := range append(append([]string{}, bundle.Outputs...), bundle.InfoFile, bundle.SumsFile) {
 		if err := os.Rename(filepath.Join(staging, name), filepath.Join(out, name)); err != nil {

@@ -1,0 +1,195 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/signature/payload"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/errdef"
+)
+
+// Signatures are stored the way cosign stores them, so `cosign verify
+// --key cosign.pub REF` accepts a bundle rambox signed: a "simple signing"
+// payload naming the manifest digest, as the one layer of an image tagged
+// sha256-<hex>.sig, with the base64 signature in a layer annotation.
+// (Keyless OIDC signing would add a certificate annotation to the same
+// layer; the verifier below is the seam for it.)
+const (
+	SignatureMediaType  = "application/vnd.dev.cosign.simplesigning.v1+json"
+	SignatureAnnotation = "dev.cosignproject.cosign/signature"
+)
+
+var (
+	ErrUnsigned       = errors.New("bundle has no signature")
+	ErrBadSignature   = errors.New("no signature verifies with this key")
+	ErrSignedOther    = errors.New("signature is for another digest")
+	ErrNotBundle      = errors.New("not a rambox boot bundle")
+	ErrTagNotAllowed  = errors.New("ref has no digest")
+	ErrTagMoved       = errors.New("tag points at another digest than the ref pins")
+	ErrMissingLayer   = errors.New("bundle lacks a layer")
+	ErrUnexpectedType = errors.New("unexpected media type")
+)
+
+// SignatureTag is the tag cosign looks for a manifest's signatures under.
+func SignatureTag(d digest.Digest) string { return d.Algorithm().String() + "-" + d.Encoded() + ".sig" }
+
+// Sign signs the manifest described by subject and stores the signature
+// in target. dockerRef is the repository as users name it (cosign records
+// it as the signed identity).
+func Sign(ctx context.Context, target oras.Target, subject ocispec.Descriptor, dockerRef string, signer signature.Signer) (ocispec.Descriptor, error) {
+	p, err := json.Marshal(payload.SimpleContainerImage{Critical: payload.Critical{
+		Identity: payload.Identity{DockerReference: dockerRef},
+		Image:    payload.Image{DockerManifestDigest: subject.Digest.String()},
+		Type:     payload.CosignSignatureType,
+	}})
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	sig, err := signer.SignMessage(bytes.NewReader(p))
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("signing %s: %w", subject.Digest, err)
+	}
+	layer := content.NewDescriptorFromBytes(SignatureMediaType, p)
+	layer.Annotations = map[string]string{SignatureAnnotation: base64.StdEncoding.EncodeToString(sig)}
+	// An image config like cosign's, so image tooling can read the .sig.
+	cfgJSON, _ := json.Marshal(map[string]any{
+		"architecture": "", "os": "", "config": map[string]any{},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{layer.Digest.String()}},
+	})
+	cfg := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfgJSON)
+	manifest, _ := json.Marshal(ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageManifest,
+		Config:    cfg,
+		Layers:    []ocispec.Descriptor{layer},
+	})
+	mdesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageManifest, manifest)
+	for _, b := range []struct {
+		d ocispec.Descriptor
+		b []byte
+	}{{cfg, cfgJSON}, {layer, p}, {mdesc, manifest}} {
+		if err := target.Push(ctx, b.d, bytes.NewReader(b.b)); err != nil && !errors.Is(err, errdef.ErrAlreadyExists) {
+			return ocispec.Descriptor{}, fmt.Errorf("storing signature: %w", err)
+		}
+	}
+	if err := target.Tag(ctx, mdesc, SignatureTag(subject.Digest)); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("tagging signature: %w", err)
+	}
+	return mdesc, nil
+}
+
+// VerifySignature checks that target holds a signature of subject's digest
+// that verifier accepts.
+func VerifySignature(ctx context.Context, target oras.ReadOnlyTarget, subject ocispec.Descriptor, verifier signature.Verifier) error {
+	sigDesc, err := target.Resolve(ctx, SignatureTag(subject.Digest))
+	if errors.Is(err, errdef.ErrNotFound) {
+		return fmt.Errorf("%s: %w", subject.Digest, ErrUnsigned)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: looking up its signature: %w", subject.Digest, err)
+	}
+	raw, err := content.FetchAll(ctx, target, sigDesc)
+	if err != nil {
+		return fmt.Errorf("%s: fetching its signature: %w", subject.Digest, err)
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fmt.Errorf("%s: signature manifest: %w", subject.Digest, err)
+	}
+	var errs []error
+	for _, l := range m.Layers {
+		if l.MediaType != SignatureMediaType {
+			continue
+		}
+		p, err := content.FetchAll(ctx, target, l)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		sig, err := base64.StdEncoding.DecodeString(l.Annotations[SignatureAnnotation])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("signature annotation: %w", err))
+			continue
+		}
+		if err := verifier.VerifySignature(bytes.NewReader(sig), bytes.NewReader(p)); err != nil {
+			errs = append(errs, ErrBadSignature)
+			continue
+		}
+		var sci payload.SimpleContainerImage
+		if err := json.Unmarshal(p, &sci); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if sci.Critical.Image.DockerManifestDigest != subject.Digest.String() {
+			errs = append(errs, fmt.Errorf("%w (%s)", ErrSignedOther, sci.Critical.Image.DockerManifestDigest))
+			continue
+		}
+		return nil
+	}
+	if len(errs) == 0 {
+		errs = append(errs, ErrUnsigned)
+	}
+	return fmt.Errorf("%s: %w", subject.Digest, errors.Join(errs...))
+}
+
+// Keygen writes a cosign-compatible key pair, cosign.key (encrypted with
+// password, scrypt + secretbox as cosign does) and cosign.pub, into dir.
+// It refuses to overwrite an existing key.
+func Keygen(dir string, password []byte) (keyPath, pubPath string, err error) {
+	keyPath, pubPath = filepath.Join(dir, "cosign.key"), filepath.Join(dir, "cosign.pub")
+	if _, err := os.Stat(keyPath); err == nil {
+		return "", "", fmt.Errorf("%s exists; not overwriting a signing key", keyPath)
+	}
+	kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return password, nil })
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(keyPath, kb.PrivateBytes, 0o600); err != nil {
+		return "", "", err
+	}
+	return keyPath, pubPath, os.WriteFile(pubPath, kb.PublicBytes, 0o644)
+}
+
+// LoadSigner reads a cosign private key.
+func LoadSigner(path string, password []byte) (signature.SignerVerifier, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sv, err := cosign.LoadPrivateKey(b, password, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (is COSIGN_PASSWORD right?)", path, err)
+	}
+	return sv, nil
+}
+
+// LoadVerifier reads a PEM public key (cosign.pub).
+func LoadVerifier(path string) (signature.Verifier, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := cryptoutils.UnmarshalPEMToPublicKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return signature.LoadVerifier(pub, crypto.SHA256)
+}

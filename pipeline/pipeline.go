@@ -50,14 +50,28 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 
 	host := c.Host()
 	tc := stages.ToolchainContainer(c, cfg.Toolchain)
-	profileDir := host.Directory(cfg.Profile.Dir, dagger.HostDirectoryOpts{Include: []string{"fragment.config", "profile.env", "patches/"}})
+	profileDir := host.Directory(cfg.Profile.Dir, dagger.HostDirectoryOpts{Include: []string{"fragment.config", "profile.env"}})
+	patches := c.Directory()
+	if len(cfg.Profile.Patches) > 0 {
+		patches = host.Directory(filepath.Join(cfg.Profile.Dir, "patches"), dagger.HostDirectoryOpts{Include: []string{"*.patch"}})
+	}
+	toolchain, err := toolchainInfo(ctx, c, cfg)
+	if err != nil {
+		return nil, err
+	}
 	rootfs := host.Directory(cfg.RootfsDir, dagger.HostDirectoryOpts{Include: []string{"initramfs.list", "tree/"}})
 
-	configured := stages.KernelConfigure(c, tc, host.File(cfg.KernelSource), profileDir, cfg.Repro)
+	unpacked := stages.KernelUnpack(c, tc, host.File(cfg.KernelSource), patches, cfg.Repro)
+	configured := stages.KernelConfigure(unpacked, profileDir)
 	if err := checkKernelConfig(ctx, cfg.Profile, configured); err != nil {
 		return nil, err
 	}
-	kernel := stages.KernelBuild(configured)
+	// One object tree per profile, kernel source, toolchain and cache-bust
+	// value: objects are reused only where they would be rebuilt the same,
+	// and a cache-busted build starts clean.
+	objects := c.CacheVolume(fmt.Sprintf("rambox-kobj-%s-%.12s-%.19s-%s", cfg.Profile.Name,
+		filepath.Base(cfg.KernelSource), toolchain.Digest, cfg.Toolchain.CacheBust))
+	kernel := stages.KernelBuild(configured, objects)
 	busybox := stages.Busybox(c, tc, host.File(cfg.BusyboxSource), host.File(filepath.Join(cfg.RootfsDir, "busybox", "busybox.config")), cfg.Repro)
 	initramfs := stages.Initramfs(tc, host.File(cfg.RamboxBinary), rootfs, busybox, cfg.Timezone, cfg.Repro)
 
@@ -67,10 +81,6 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 		WithFile(bundle.BusyboxConfig, busybox.File("busybox.config")).
 		WithFile(bundle.Initramfs, initramfs)
 
-	toolchain, err := toolchainInfo(ctx, c, cfg)
-	if err != nil {
-		return nil, err
-	}
 	info := &bundle.Info{
 		SchemaVersion:   1,
 		Profile:         cfg.Profile.Name,

@@ -2,30 +2,44 @@ package stages
 
 import "dagger.io/dagger"
 
+// Fixed paths, so no build path differs between machines.
 const (
-	kernelSrc     = "/work/linux" // fixed, so no build path differs between machines
-	kernelProfile = "/work/profile"
+	kernelSrc     = "/work/linux" // patched source, never written after unpack
+	kernelConf    = "/work/kconf" // configure's object tree: holds .config
+	kernelObj     = "/work/kobj"  // build's object tree: a cache volume
 	kernelArchive = "/work/linux.tar"
+	kernelPatches = "/work/patches"
+	kernelProfile = "/work/profile"
 	kernelScript  = "/work/kernel.sh"
 	kernelOut     = "/work/out"
 )
 
-// KernelConfigure unpacks the source, applies the profile's patches and
-// makes the .config (allnoconfig + fragment, then the profile's finisher).
-// The returned container holds the configured tree at /work/linux; its
-// .config is what the fragment check reads before anything compiles.
-func KernelConfigure(c *dagger.Client, tc *dagger.Container, source *dagger.File, profile *dagger.Directory, r Repro) *dagger.Container {
+// KernelUnpack unpacks the source and applies the profile's patches. It
+// depends on the archive and the patches only, so a fragment change does
+// not unpack again.
+func KernelUnpack(c *dagger.Client, tc *dagger.Container, source *dagger.File, patches *dagger.Directory, r Repro) *dagger.Container {
 	return r.apply(tc).
 		WithEnvVariable("KSRC", kernelSrc).
+		WithEnvVariable("KCONF", kernelConf).
+		WithEnvVariable("KOBJ", kernelObj).
 		WithMountedFile(kernelScript, script(c, "kernel.sh")).
 		WithMountedFile(kernelArchive, source).
+		WithMountedDirectory(kernelPatches, patches).
+		WithExec([]string{"sh", kernelScript, "unpack", kernelArchive, kernelPatches})
+}
+
+// KernelConfigure makes the .config (allnoconfig + fragment, then the
+// profile's finisher) out of tree. Its .config is what the fragment check
+// reads before anything compiles.
+func KernelConfigure(unpacked *dagger.Container, profile *dagger.Directory) *dagger.Container {
+	return unpacked.
 		WithMountedDirectory(kernelProfile, profile).
-		WithExec([]string{"sh", kernelScript, "configure", kernelArchive, kernelProfile})
+		WithExec([]string{"sh", kernelScript, "configure", kernelProfile})
 }
 
 // KernelConfig is the configured tree's .config.
 func KernelConfig(configured *dagger.Container) *dagger.File {
-	return configured.File(kernelSrc + "/.config")
+	return configured.File(kernelConf + "/.config")
 }
 
 // KernelKconfig returns the Kconfig files that define symbol, for
@@ -39,10 +53,13 @@ func KernelKconfig(configured *dagger.Container, symbol string) *dagger.File {
 		File("/work/kconfig.txt")
 }
 
-// KernelBuild compiles bzImage in a configured tree. The directory it
-// returns holds bzImage and kernel.config.
-func KernelBuild(configured *dagger.Container) *dagger.Directory {
+// KernelBuild compiles bzImage. objects is the cache volume that keeps the
+// object tree between builds of the same source (its name must say which
+// source and profile); an empty volume gives a clean build. The directory
+// it returns holds bzImage and kernel.config.
+func KernelBuild(configured *dagger.Container, objects *dagger.CacheVolume) *dagger.Directory {
 	return configured.
+		WithMountedCache(kernelObj, objects, dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}).
 		WithExec([]string{"sh", kernelScript, "build", kernelOut}).
 		Directory(kernelOut)
 }

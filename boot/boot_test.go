@@ -1,0 +1,290 @@
+package boot
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"rambox/pxe"
+)
+
+const inventory = "../pxe/testdata/nodes.yaml"
+
+// fakeRoot makes a TFTP root shaped like tftproot's: the served names are
+// symlinks into current/, which points into bundles/.
+func fakeRoot(t *testing.T, configs map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	b := filepath.Join(root, "bundles", "abc")
+	os.MkdirAll(filepath.Join(b, "pxelinux.cfg"), 0o755)
+	for _, f := range requiredFiles {
+		os.WriteFile(filepath.Join(b, f), []byte("file "+f), 0o644)
+	}
+	for name, body := range configs {
+		os.WriteFile(filepath.Join(b, "pxelinux.cfg", name), []byte(body), 0o644)
+	}
+	os.Symlink("bundles/abc", filepath.Join(root, "current"))
+	for _, f := range append(requiredFiles, "pxelinux.cfg") {
+		os.Symlink(filepath.Join("current", f), filepath.Join(root, f))
+	}
+	return root
+}
+
+func TestValidate(t *testing.T) {
+	both := fakeRoot(t, map[string]string{"default": pxe.PxelinuxConfig("rw"), "C0A818CB": pxe.PxelinuxConfig("rw")})
+	nodeOnly := fakeRoot(t, map[string]string{"C0A818CB": pxe.PxelinuxConfig("rw")})
+	tests := []struct {
+		name string
+		o    Options
+		want []string // substrings of the error; none: valid
+	}{
+		{"user defaults", Options{TFTPRoot: both}, nil},
+		{"netns", Options{TFTPRoot: both, Net: NetNetns, Inventory: inventory, NIC: "e1000"}, nil},
+		{"netns second node by MAC", Options{TFTPRoot: both, Net: NetNetns, Inventory: inventory, MAC: "08:00:07:26:C0:A6"}, nil},
+		{"no root", Options{}, []string{"--tftp-root: required"}},
+		{"missing files", Options{TFTPRoot: t.TempDir()}, []string{"--tftp-root: ", "has no pxelinux.0", "has no ldlinux.c32", "has no bzImage", "has no initramfs.cpio.gz"}},
+		{"every problem at once", Options{TFTPRoot: both, NIC: "rtl8139", Net: "tap", MAC: "08:00:07:26:c0", Timeout: -time.Second, MemoryMB: 8, AppendExtra: []string{"a\nb"}},
+			[]string{`--nic: "rtl8139" is not virtio or e1000`, `--net: "tap" is not user or netns`, `--mac: "08:00:07:26:c0" is not a MAC`, "--timeout: -1s is negative", "--memory: 8 MiB", "--append-extra: "}},
+		{"netns needs inventory", Options{TFTPRoot: both, Net: NetNetns}, []string{"--inventory: required with --net netns"}},
+		{"bad inventory", Options{TFTPRoot: both, Inventory: "nonexistent.yaml"}, []string{"--inventory: open nonexistent.yaml"}},
+		{"unknown MAC", Options{TFTPRoot: both, Net: NetNetns, Inventory: inventory, MAC: "02:00:00:00:00:01"}, []string{"--mac: 02:00:00:00:00:01 is no node's", "dhcpd would not answer"}},
+		{"user mode finds no config", Options{TFTPRoot: nodeOnly}, []string{"--tftp-root: pxelinux.cfg/ has none of the files", "01-52-54-00-12-34-56, 0A00020F"}},
+		{"netns finds its node's config", Options{TFTPRoot: nodeOnly, Net: NetNetns, Inventory: inventory}, nil},
+		{"netns second node has none", Options{TFTPRoot: nodeOnly, Net: NetNetns, Inventory: inventory, MAC: "08:00:07:26:c0:a6"}, []string{"address 192.168.24.204 asks for"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.o.Validate()
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate() = %v\nwant it to contain %q", err, w)
+				}
+			}
+			if n := strings.Count(err.Error(), "\n") + 1; len(tc.want) > 1 && n < len(tc.want)-1 {
+				t.Errorf("%d problems reported, want each on a line of its own:\n%v", n, err)
+			}
+		})
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	root := fakeRoot(t, map[string]string{"default": pxe.PxelinuxConfig("rw")})
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{TFTPRoot: root}, "10.0.2.15"},
+		{Options{TFTPRoot: root, Inventory: inventory}, "10.0.2.15"},
+		{Options{TFTPRoot: root, Net: NetNetns, Inventory: inventory}, "192.168.24.203"},
+		{Options{TFTPRoot: root, Net: NetNetns, Inventory: inventory, MAC: "08:00:07:26:c0:a6"}, "192.168.24.204"},
+	} {
+		got, err := tc.o.ClientIP()
+		if err != nil || got.String() != tc.want {
+			t.Errorf("ClientIP(%+v) = %v, %v, want %s", tc.o, got, err, tc.want)
+		}
+	}
+}
+
+func TestQEMUArgs(t *testing.T) {
+	root := fakeRoot(t, map[string]string{"default": pxe.PxelinuxConfig("rw"), "C0A818CB": pxe.PxelinuxConfig("rw")})
+	common := "-machine accel=tcg -m 256 -nographic -no-reboot -boot n "
+	tests := []struct {
+		name   string
+		o      Options
+		netdev func(*plan) string
+		want   string
+	}{
+		{"user virtio", Options{TFTPRoot: root}, func(p *plan) string { return userNetdev("/srv/tftp") },
+			common + "-netdev user,id=n0,tftp=/srv/tftp,bootfile=pxelinux.0 -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56"},
+		{"user e1000, inventory MAC, more memory", Options{TFTPRoot: root, NIC: "e1000", Inventory: inventory, MemoryMB: 512}, func(p *plan) string { return userNetdev("/a,b") },
+			"-machine accel=tcg -m 512 -nographic -no-reboot -boot n -netdev user,id=n0,tftp=/a,,b,bootfile=pxelinux.0 -device e1000,netdev=n0,mac=08:00:07:26:c0:a5"},
+		{"netns e1000, MAC in upper case", Options{TFTPRoot: root, NIC: "e1000", Net: NetNetns, Inventory: inventory, MAC: "08:00:07:26:C0:A5"}, func(p *plan) string { return tapNetdev(tapDev) },
+			common + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device e1000,netdev=n0,mac=08:00:07:26:c0:a5"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := tc.o.plan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(qemuArgs(p, tc.netdev(p)), " "); got != tc.want {
+				t.Errorf("qemuArgs =\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestServerCommands(t *testing.T) {
+	_, nw, err := pxe.LoadInventory(inventory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	join := func(cmds [][]string) string {
+		var lines []string
+		for _, c := range cmds {
+			lines = append(lines, strings.Join(c, " "))
+		}
+		return strings.Join(lines, "\n")
+	}
+	withRA := join(setupCommands("ns1", nw, true))
+	for _, want := range []string{
+		"ip netns add ns1",
+		"ip -n ns1 link add br0 type bridge forward_delay 0",
+		"ip -n ns1 addr add 192.168.24.202/24 dev br0",
+		"ip -n ns1 -6 addr add fd00:72:62::1/64 dev br0 nodad",
+		"ip -n ns1 tuntap add dev tap0 mode tap",
+		"ip -n ns1 link set tap0 master br0",
+	} {
+		if !strings.Contains(withRA, want) {
+			t.Errorf("setup lacks %q:\n%s", want, withRA)
+		}
+	}
+	if !strings.HasPrefix(withRA, "ip netns add ns1\n") {
+		t.Errorf("the namespace must come first:\n%s", withRA)
+	}
+	if noRA := join(setupCommands("ns1", nw, false)); strings.Contains(noRA, "fd00:") {
+		t.Errorf("without RA, no IPv6 address:\n%s", noRA)
+	}
+	for _, tc := range []struct{ got, want string }{
+		{strings.Join(dhcpdArgv("/d/c", "/d/l", "/d/p"), " "), "dhcpd -d -4 -cf /d/c -lf /d/l -pf /d/p br0"},
+		{strings.Join(tftpdArgv("192.168.24.202", "/srv/tftp"), " "), "in.tftpd --foreground --secure --user root --address 192.168.24.202:69 /srv/tftp"},
+		{strings.Join(netnsExec("ns1", []string{"qemu", "-x"}), " "), "ip netns exec ns1 qemu -x"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got  %s\nwant %s", tc.got, tc.want)
+		}
+	}
+	ra := strings.Join(dnsmasqArgv("/d"), " ")
+	for _, want := range []string{"--keep-in-foreground", "--port=0", "--conf-file=/dev/null", "--enable-ra", "--dhcp-range=::,constructor:br0,ra-only", "--interface=br0", "--pid-file=/d/dnsmasq.pid"} {
+		if !strings.Contains(ra, want) {
+			t.Errorf("dnsmasq lacks %s: %s", want, ra)
+		}
+	}
+}
+
+func TestDhcpdConf(t *testing.T) {
+	inv, nw, err := pxe.LoadInventory(inventory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := dhcpdConf(inv, nw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	global := strings.Index(string(conf), "\nnext-server 192.168.24.202;\n")
+	subnet := strings.Index(string(conf), "subnet 192.168.24.0")
+	if global < 0 || subnet < 0 || global > subnet {
+		t.Errorf("want a global next-server before the subnet:\n%s", conf)
+	}
+	dhcpd, err := exec.LookPath("dhcpd")
+	if err != nil {
+		t.Skip("dhcpd not installed (isc-dhcp-server)")
+	}
+	p := filepath.Join(t.TempDir(), "dhcpd.conf")
+	os.WriteFile(p, conf, 0o644)
+	if out, err := exec.Command(dhcpd, "-t", "-cf", p).CombinedOutput(); err != nil {
+		t.Errorf("dhcpd -t: %v\n%s", err, out)
+	}
+}
+
+func TestAppendWords(t *testing.T) {
+	tests := []struct {
+		name, in string
+		words    []string
+		want     string
+		n        int
+	}{
+		{"one label", pxe.PxelinuxConfig("rw ip=dhcp"), []string{"rambox.selftest"},
+			"DEFAULT rambox\nLABEL rambox\n  KERNEL bzImage\n  APPEND initrd=initramfs.cpio.gz rw ip=dhcp rambox.selftest\n", 1},
+		{"two labels, lower case, CRLF, trailing blanks", "label a\r\n  append x  \r\nlabel b\r\nAPPEND y", []string{"p", "q=1"},
+			"label a\r\n  append x p q=1\r\nlabel b\r\nAPPEND y p q=1", 2},
+		{"no APPEND", "DEFAULT x\nLABEL x\n  KERNEL k\n", []string{"w"}, "DEFAULT x\nLABEL x\n  KERNEL k\n", 0},
+		{"APPENDIX is not APPEND", "  appendix x\n", []string{"w"}, "  appendix x\n", 0},
+		{"no words", "APPEND x\n", nil, "APPEND x\n", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, n := appendWords(tc.in, tc.words)
+			if got != tc.want || n != tc.n {
+				t.Errorf("appendWords = %q, %d\nwant          %q, %d", got, n, tc.want, tc.n)
+			}
+		})
+	}
+}
+
+func TestMakeView(t *testing.T) {
+	cfg := pxe.PxelinuxConfig("rw ip=dhcp")
+	root := fakeRoot(t, map[string]string{"default": cfg, "C0A818CB": cfg})
+	view, err := makeView(root, []string{"rambox.selftest", "shell"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(view)
+	for _, f := range requiredFiles {
+		fi, err := os.Lstat(filepath.Join(view, f))
+		if err != nil || !fi.Mode().IsRegular() {
+			t.Errorf("%s in the view: %v, %v; want a regular file (tftpd chroots: no links out)", f, fi, err)
+		}
+	}
+	for _, name := range []string{"default", "C0A818CB"} {
+		b, _ := os.ReadFile(filepath.Join(view, "pxelinux.cfg", name))
+		if !strings.Contains(string(b), "APPEND initrd=initramfs.cpio.gz rw ip=dhcp rambox.selftest shell\n") {
+			t.Errorf("view's pxelinux.cfg/%s =\n%s", name, b)
+		}
+		if b, _ := os.ReadFile(filepath.Join(root, "pxelinux.cfg", name)); string(b) != cfg {
+			t.Errorf("the TFTP root's own pxelinux.cfg/%s changed:\n%s", name, b)
+		}
+	}
+	for _, skipped := range []string{"bundles", "current"} {
+		if _, err := os.Lstat(filepath.Join(view, skipped)); err == nil {
+			t.Errorf("view holds %s", skipped)
+		}
+	}
+	if fi, _ := os.Stat(view); fi.Mode().Perm() != 0o755 {
+		t.Errorf("view mode %v, want 0755", fi.Mode().Perm())
+	}
+
+	noAppend := fakeRoot(t, map[string]string{"default": "DEFAULT x\n"})
+	if dir, err := makeView(noAppend, []string{"w"}); err == nil || !strings.Contains(err.Error(), "no APPEND line") {
+		t.Errorf("makeView without APPEND lines = %v, want an error", err)
+	} else if dir != "" {
+		t.Errorf("a failed makeView left %s", dir)
+	}
+}
+
+func TestRecorder(t *testing.T) {
+	var tee bytes.Buffer
+	r := newRecorder(&tee)
+	chunks := []string{"SeaBIOS\r\niPXE initial", "ising devices...ok\r\n\x1b[0mConfiguring (net0)... ok\r\nFilename: pxelinux.0\r\nPXELI", "NUX 6.04\r\nLinux version 2.6.39\r\n",
+		"rambox: /init ready\r\nRAMBOX-SELFTEST-BEGIN\r\nRAMBOX-SELFTEST-", "END\r\n"}
+	for _, c := range chunks {
+		r.Write([]byte(c))
+	}
+	log, marks := r.result()
+	if string(log) != strings.Join(chunks, "") || tee.String() != string(log) {
+		t.Errorf("log or its copy differs from what was written")
+	}
+	var names []string
+	for _, m := range marks {
+		names = append(names, m.Name)
+	}
+	if got, want := strings.Join(names, " "), "pxe-rom pxe-dhcp pxe-configured pxelinux kernel init selftest-end"; got != want {
+		t.Errorf("marks %q, want %q", got, want)
+	}
+	if got := FormatMarks([]Mark{{"a", 1500 * time.Millisecond}, {"b", 2 * time.Second}}); got != "a 1.5s, b 2.0s" {
+		t.Errorf("FormatMarks = %q", got)
+	}
+}

@@ -1,0 +1,233 @@
+// Package boot PXE-boots a TFTP root laid out by `rambox pull` in QEMU
+// (TCG) and returns the serial log. Two server sides:
+//
+//   - user: QEMU's user networking with its built-in DHCP and TFTP
+//     (the client gets 10.0.2.15);
+//   - netns: the seed's own stack in a private network namespace: a bridge
+//     carrying the inventory's server address, a tap for QEMU, ISC dhcpd
+//     with the generated dhcpd.conf (fixed address per node), tftpd-hpa,
+//     and dnsmasq answering IPv6 router solicitations so that iPXE does
+//     not wait ~13 s for IPv6 autoconfiguration.
+//
+// A run ends when QEMU exits by itself (a box's /init ends its selftest
+// with `reboot -f`, and QEMU runs with -no-reboot), on timeout, or when
+// the context is cancelled; everything started is torn down in every case.
+package boot
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"rambox/pxe"
+)
+
+// Server sides (--net).
+const (
+	NetUser  = "user"
+	NetNetns = "netns"
+)
+
+// nicModels maps --nic to QEMU's device model.
+var nicModels = map[string]string{
+	"virtio": "virtio-net-pci",
+	"e1000":  "e1000",
+}
+
+// DefaultMAC is QEMU's own default MAC, used in user mode without an
+// inventory.
+const DefaultMAC = "52:54:00:12:34:56"
+
+// SlirpClientIP is the address QEMU's user-mode DHCP server gives its first
+// client.
+var SlirpClientIP = netip.MustParseAddr("10.0.2.15")
+
+// Defaults for zero fields of Options.
+const (
+	DefaultNIC      = "virtio"
+	DefaultNet      = NetUser
+	DefaultTimeout  = 180 * time.Second
+	DefaultMemoryMB = 256
+	DefaultQEMU     = "qemu-system-x86_64"
+)
+
+// Options describe one boot. Zero fields take the defaults above.
+type Options struct {
+	TFTPRoot    string        // laid out by `rambox pull` (pxelinux.0, ldlinux.c32, pxelinux.cfg/, bzImage, initramfs)
+	NIC         string        // virtio or e1000
+	MAC         string        // the client's MAC; default: first inventory node's, else DefaultMAC
+	Net         string        // user or netns
+	Inventory   string        // nodes.yaml; required for netns
+	AppendExtra []string      // words appended to every APPEND line of pxelinux.cfg/* (served from a copy; the root is untouched)
+	Timeout     time.Duration // from QEMU's start; QEMU is killed after it
+	MemoryMB    int
+	NoRA        bool      // netns: do not answer IPv6 router solicitations (to measure iPXE's wait)
+	QEMU        string    // the qemu-system-x86_64 binary
+	Serial      io.Writer // gets the raw serial log as it arrives; may be nil
+	Progress    io.Writer // gets one line per step (setup, teardown); may be nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.NIC == "" {
+		o.NIC = DefaultNIC
+	}
+	if o.Net == "" {
+		o.Net = DefaultNet
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MemoryMB == 0 {
+		o.MemoryMB = DefaultMemoryMB
+	}
+	if o.QEMU == "" {
+		o.QEMU = DefaultQEMU
+	}
+	return o
+}
+
+// plan is a validated Options with everything derived from it.
+type plan struct {
+	Options
+	model    string         // QEMU device model
+	mac      string         // lower case, colon-separated
+	inv      *pxe.Inventory // nil in user mode without --inventory
+	nw       *pxe.Network
+	clientIP netip.Addr // the address the client will get, when known
+}
+
+// ClientIP returns the IPv4 address the booted client should get:
+// 10.0.2.15 with user networking, the node's fixed address with netns
+// (invalid when the MAC is not an inventory node's).
+func (o Options) ClientIP() (netip.Addr, error) {
+	p, err := o.plan()
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return p.clientIP, nil
+}
+
+// Validate reports every problem with the options at once, each naming
+// its flag.
+func (o Options) Validate() error {
+	_, err := o.plan()
+	return err
+}
+
+var macPattern = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
+
+// TFTP root files every PXE boot reads.
+var requiredFiles = []string{pxe.BootFile, "ldlinux.c32", pxe.KernelFile, pxe.InitramfsFile}
+
+func (o Options) plan() (*plan, error) {
+	o = o.withDefaults()
+	p := &plan{Options: o}
+	var errs []error
+	bad := func(flag, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("--%s: %s", flag, fmt.Sprintf(format, a...)))
+	}
+
+	rootOK := false
+	if o.TFTPRoot == "" {
+		bad("tftp-root", "required")
+	} else if fi, err := os.Stat(o.TFTPRoot); err != nil {
+		bad("tftp-root", "%v", err)
+	} else if !fi.IsDir() {
+		bad("tftp-root", "%s is not a directory", o.TFTPRoot)
+	} else {
+		rootOK = true
+		for _, f := range requiredFiles {
+			if _, err := os.Stat(filepath.Join(o.TFTPRoot, f)); err != nil {
+				bad("tftp-root", "%s has no %s (lay it out with rambox pull)", o.TFTPRoot, f)
+				rootOK = false
+			}
+		}
+	}
+
+	var ok bool
+	if p.model, ok = nicModels[o.NIC]; !ok {
+		bad("nic", "%q is not virtio or e1000", o.NIC)
+	}
+	switch o.Net {
+	case NetUser, NetNetns:
+	default:
+		bad("net", "%q is not user or netns", o.Net)
+	}
+
+	if o.Inventory != "" {
+		inv, nw, err := pxe.LoadInventory(o.Inventory)
+		if err != nil {
+			bad("inventory", "%v", err)
+		} else {
+			p.inv, p.nw = inv, nw
+		}
+	} else if o.Net == NetNetns {
+		bad("inventory", "required with --net netns (the server's address and the nodes' fixed addresses come from it)")
+	}
+
+	p.mac = strings.ToLower(o.MAC)
+	if p.mac != "" && !macPattern.MatchString(p.mac) {
+		bad("mac", "%q is not a MAC address like 08:00:07:26:c0:a5", o.MAC)
+	}
+	if p.mac == "" {
+		p.mac = DefaultMAC
+		if p.inv != nil {
+			p.mac = p.inv.Nodes[0].MAC
+		}
+	}
+
+	switch o.Net {
+	case NetUser:
+		p.clientIP = SlirpClientIP
+	case NetNetns:
+		if p.inv != nil {
+			for _, n := range p.inv.Nodes {
+				if n.MAC == p.mac {
+					p.clientIP = netip.MustParseAddr(n.IP)
+				}
+			}
+			if !p.clientIP.IsValid() && !p.inv.Server.AllowUnknown {
+				bad("mac", "%s is no node's in %s and server.allow_unknown is false: dhcpd would not answer", p.mac, o.Inventory)
+			}
+		}
+	}
+
+	if o.Timeout < 0 {
+		bad("timeout", "%v is negative", o.Timeout)
+	}
+	if o.MemoryMB < 32 {
+		bad("memory", "%d MiB is too little to boot", o.MemoryMB)
+	}
+	for _, w := range o.AppendExtra {
+		if strings.TrimSpace(w) == "" || strings.ContainsAny(w, "\n\r\"") {
+			bad("append-extra", "%q: want kernel command line words, without newlines or double quotes", w)
+		}
+	}
+
+	// The client must find a pxelinux config, else pxelinux sits at its
+	// prompt until the timeout.
+	if rootOK && p.clientIP.IsValid() && macPattern.MatchString(p.mac) {
+		names, _ := pxe.ConfigNames(strings.ReplaceAll(p.mac, ":", "-"), p.clientIP)
+		found := false
+		for _, n := range names {
+			if _, err := os.Stat(filepath.Join(o.TFTPRoot, "pxelinux.cfg", n)); err == nil {
+				found = true
+				break
+			}
+		}
+		if !found {
+			bad("tftp-root", "pxelinux.cfg/ has none of the files a client with MAC %s and address %s asks for (%s, %s, ..., default): pull with an inventory listing it, or with --default",
+				p.mac, p.clientIP, names[0], names[1])
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return p, nil
+}

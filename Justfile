@@ -21,6 +21,14 @@ test: deps engine toolchain
     export RAMBOX_REGISTRY_DIR=${RAMBOX_REGISTRY_DIR:-/var/lib/rambox-registry}
     export RAMBOX_REGISTRY_ADDR=$(bash ci/registry.sh start)
     export RAMBOX_COSIGN=$(bash ci/cosign.sh)
+    # The PXE boot tests boot a real bundle: linux-6.1 from Debian's source
+    # (a cache hit once built).
+    CGO_ENABLED=0 go build -o .bin/rambox ./cmd/rambox
+    src=/usr/src/linux-source-6.1.tar.xz
+    .bin/rambox build --profile linux-6.1 --out {{out}}/linux-6.1 \
+      --source "linux=$src@sha256:$(sha256sum "$src" | cut -d' ' -f1)" 2>{{out}}/linux-6.1.build.log \
+      || { tail -40 {{out}}/linux-6.1.build.log; exit 1; }
+    export RAMBOX_TEST_BUNDLE_DIR=$PWD/{{out}}/linux-6.1
     export RAMBOX_E2E=1
     export RAMBOX_TEST_KERNEL=$(bash ci/test-kernel.sh)
     export RAMBOX_TEST_BUSYBOX=/bin/busybox
@@ -62,7 +70,8 @@ initramfs: deps
 
 # The main job, offline: build the linux-6.1 profile (and linux-2.6.39 when
 # its kernel.org tarball is in the source cache) through the pipeline, then
-# boot each bundle in QEMU to its selftest.
+# publish each bundle signed into the local OCI layout, pull it by digest
+# into a TFTP root and PXE-boot it in QEMU through dhcpd + tftpd-hpa.
 demo: deps engine toolchain
     #!/usr/bin/env bash
     set -euo pipefail
@@ -81,7 +90,7 @@ demo: deps engine toolchain
     else
       echo "demo: linux-2.6.39 skipped: its kernel.org tarball is not in the source cache (rambox fetch --pin kernel-configs/linux-2.6.39/sources.json)"
     fi
-    for p in "${profiles[@]}"; do bash ci/demo.sh {{out}}/$p $p; done
+    for p in "${profiles[@]}"; do bash ci/demo.sh .bin/rambox {{out}}/$p $p; done
 
 # Every benchmark; figures go to bench/.
 bench: bench-initramfs bench-build bench-pull

@@ -3,7 +3,6 @@ package boot
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -172,31 +171,6 @@ func TestServerCommands(t *testing.T) {
 		if !strings.Contains(ra, want) {
 			t.Errorf("dnsmasq lacks %s: %s", want, ra)
 		}
-	}
-}
-
-func TestDhcpdConf(t *testing.T) {
-	inv, nw, err := pxe.LoadInventory(inventory)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf, err := dhcpdConf(inv, nw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	global := strings.Index(string(conf), "\nnext-server 192.168.24.202;\n")
-	subnet := strings.Index(string(conf), "subnet 192.168.24.0")
-	if global < 0 || subnet < 0 || global > subnet {
-		t.Errorf("want a global next-server before the subnet:\n%s", conf)
-	}
-	dhcpd, err := exec.LookPath("dhcpd")
-	if err != nil {
-		t.Skip("dhcpd not installed (isc-dhcp-server)")
-	}
-	p := filepath.Join(t.TempDir(), "dhcpd.conf")
-	os.WriteFile(p, conf, 0o644)
-	if out, err := exec.Command(dhcpd, "-t", "-cf", p).CombinedOutput(); err != nil {
-		t.Errorf("dhcpd -t: %v\n%s", err, out)
 	}
 }
 

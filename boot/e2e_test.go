@@ -32,7 +32,7 @@ func requireBootE2E(t *testing.T) string {
 	}
 	dir := os.Getenv("RAMBOX_TEST_BUNDLE_DIR")
 	if dir == "" {
-		t.Skip("RAMBOX_TEST_BUNDLE_DIR is not set: point it at a built bundle (rambox build --out DIR)")
+		t.Fatal("RAMBOX_TEST_BUNDLE_DIR is not set: point it at a built bundle (just test builds linux-6.1 for it)")
 	}
 	return dir
 }

@@ -54,13 +54,9 @@ func setupCommands(ns string, nw *pxe.Network, ra bool) [][]string {
 	)
 }
 
-// dhcpdConf is `rambox dhcpd-conf`'s output with the boot server named
-// for every client: the PXE class sets next-server only for PXE ROMs, so
-// the kernel's own DHCP round (ip=dhcp) would otherwise learn 0.0.0.0 as
-// its boot server, and the selftest would have nothing to ping.
+// dhcpdConf is `rambox dhcpd-conf`'s output for the inventory.
 func dhcpdConf(inv *pxe.Inventory, nw *pxe.Network) ([]byte, error) {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# rambox boot: every client, not only PXE ROMs, learns the boot server.\nnext-server %s;\n\n", nw.Server)
 	if err := pxe.WriteDhcpdConf(&b, inv, nw); err != nil {
 		return nil, err
 	}

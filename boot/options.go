@@ -142,6 +142,9 @@ func (o Options) plan() (*plan, error) {
 		bad("tftp-root", "%s is not a directory", o.TFTPRoot)
 	} else {
 		rootOK = true
+		if abs, err := filepath.Abs(o.TFTPRoot); err == nil {
+			p.TFTPRoot = abs // as logged, and as QEMU and tftpd get it
+		}
 		for _, f := range requiredFiles {
 			if _, err := os.Stat(filepath.Join(o.TFTPRoot, f)); err != nil {
 				bad("tftp-root", "%s has no %s (lay it out with rambox pull)", o.TFTPRoot, f)

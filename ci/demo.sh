@@ -1,34 +1,39 @@
 #!/usr/bin/env bash
-# Boots a kernel and initramfs in QEMU (TCG) to the rambox selftest and
-# prints a short report. Offline. Usage: demo.sh BUNDLE_DIR [NAME]
-# BUNDLE_DIR holds bzImage and initramfs.cpio.gz (rambox build --out).
+# The demo's boot-server half, for one built bundle: publish it signed into
+# the local OCI layout, pull it back by digest into a TFTP root, PXE-boot it
+# in QEMU through real dhcpd + tftpd-hpa in a private network namespace, and
+# print a short report. Offline. Usage: demo.sh RAMBOX BUNDLE_DIR NAME
 set -euo pipefail
-dir=${1:?usage: demo.sh BUNDLE_DIR [NAME]}
-name=${2:-$(basename "$dir")}
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-echo "demo: $name: PXE-less boot in QEMU (TCG, virtio-net, kernel DHCP)..." >&2
+rambox=${1:?usage: demo.sh RAMBOX BUNDLE_DIR NAME} dir=${2:?} name=${3:?}
+out=$(dirname "$dir")
+export COSIGN_PASSWORD=${COSIGN_PASSWORD:-demo}
+say() { printf 'demo: %s: %s\n' "$name" "$*" >&2; }
+
+say "publishing signed into oci:$out/oci"
+ref=$("$rambox" publish --bundle "$dir" --to "oci:$out/oci:$name" --key "$out/cosign.key")
+say "pulling $ref"
+"$rambox" pull "$ref" --key "$out/cosign.pub" --tftp-root "$out/tftp-$name" --inventory ci/demo/nodes.yaml >/dev/null
+say "PXE boot: QEMU (TCG, virtio-net) <- dhcpd + tftpd-hpa in a network namespace..."
+log=$out/$name.serial.log
 start=$(date +%s%N)
-timeout 180 qemu-system-x86_64 -machine accel=tcg -m 256 -nographic -no-reboot \
-  -kernel "$dir/bzImage" -initrd "$dir/initramfs.cpio.gz" \
-  -append "console=ttyS0 ip=dhcp rambox.selftest" \
-  -nic user,model=virtio-net-pci >"$log" 2>&1 || true
+"$rambox" boot --tftp-root "$out/tftp-$name" --net netns --inventory ci/demo/nodes.yaml \
+  --append-extra rambox.selftest --log "$log" 2>"$out/$name.boot.log" || { tail -20 "$out/$name.boot.log" >&2; exit 1; }
 end=$(date +%s%N)
-block=$(tr -d '\r' <"$log" | sed -n '/^RAMBOX-SELFTEST-BEGIN$/,/^RAMBOX-SELFTEST-END$/p')
+block=$(tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' | sed -n '/^RAMBOX-SELFTEST-BEGIN$/,/^RAMBOX-SELFTEST-END$/p')
 if [[ $block != *RAMBOX-SELFTEST-END ]]; then
-  echo "demo: $name: no complete selftest block; serial log follows" >&2
-  cat "$log" >&2
+  say "no complete selftest block; serial log: $log"
   exit 1
 fi
 field() { sed -n "s/^$1=//p" <<<"$block"; }
 verdict=PASS
-[[ $(field root_fstype) == rootfs && $(field hostname) == rambox && $(field ping) == ok && -n $(field eth0_ip) ]] || verdict=FAIL
+[[ $(field root_fstype) == rootfs && $(field hostname) == rambox && $(field ping) == ok && $(field eth0_ip) == 10.42.0.10 ]] || verdict=FAIL
 printf '%s\n' \
   "demo: $name" \
-  "  kernel            $(field kernel)  bzImage $(stat -c %s "$dir/bzImage") bytes  sha256 $(sha256sum "$dir/bzImage" | cut -c1-16)…" \
-  "  initramfs         $(stat -c %s "$dir/initramfs.cpio.gz") bytes  sha256 $(sha256sum "$dir/initramfs.cpio.gz" | cut -c1-16)…" \
+  "  bundle            $ref" \
+  "  kernel            $(field kernel)  bzImage $(stat -c %s "$dir/bzImage") bytes" \
+  "  initramfs         $(stat -c %s "$dir/initramfs.cpio.gz") bytes" \
   "  eth0 (kernel DHCP) $(field eth0_ip) from $(field ipconfig_server), ping $(field ping) ($(field ping_received)/3)" \
   "  memory used       $(field mem_used_kb) KiB of $(field mem_total_kb) KiB; rootfs $(field rootfs_kb) KiB on $(field root_fstype)" \
-  "  boot              selftest at $(field uptime_ms) ms kernel uptime; power-on to power-off $(( (end - start) / 1000000 )) ms" \
-  "  selftest          $verdict"
+  "  boot              PXE power-on to selftest done $(( (end - start) / 1000000 )) ms (incl. netns setup)" \
+  "  selftest          $verdict   (serial log $log)"
 [[ $verdict == PASS ]]

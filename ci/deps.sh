@@ -13,6 +13,7 @@ packages=(
   isc-dhcp-server          # dhcpd -t checks the generated dhcpd.conf
   docker-registry          # the loopback registry publish/pull tests use
   pxelinux syslinux-common # pxelinux.0 and ldlinux.c32 for TFTP roots
+  tftpd-hpa dnsmasq-base iproute2  # rambox boot --net netns: TFTP, IPv6 RAs, netns/bridge/tap
 )
 
 missing=()

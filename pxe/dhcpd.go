@@ -25,6 +25,9 @@ option PXE.discovery-control    code 6 = unsigned integer 8;
 option PXE.discovery-mcast-addr code 7 = ip-address;
 
 subnet {{.Subnet}} netmask {{.Netmask}} {
+  # Every client learns the boot server, the kernel's own DHCP round
+  # (ip=dhcp) included: it reports it in /proc/net/pnp.
+  next-server {{.Server}};
 {{- if .Router}}
   option routers {{.Router}};
 {{- end}}

@@ -131,7 +131,10 @@ func TestDhcpdAcceptsConfig(t *testing.T) {
 	if err := WriteDhcpdConf(&conf, inv, nw); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"option space PXE;", `filename "pxelinux.0";`, "next-server 192.168.24.202;", "hardware ethernet 08:00:07:26:c0:a5;", "fixed-address 192.168.24.203;", "deny unknown clients;", "range 192.168.24.203 192.168.24.203;"} {
+	if i, j := strings.Index(conf.String(), "\n  next-server 192.168.24.202;"), strings.Index(conf.String(), "class \"pxeclients\""); i < 0 || i > j {
+		t.Errorf("dhcpd.conf does not give every client of the subnet the boot server (next-server before the PXE class)")
+	}
+	for _, want := range []string{"option space PXE;", `filename "pxelinux.0";`, "next-server 192.168.24.202;", "hardware ethernet 08:00:07:26:c0:a5;", "fixed-address 192.168.24.203;", "deny unknown clients;", "range 192.168.24.210 192.168.24.220;"} {
 		if !strings.Contains(conf.String(), want) {
 			t.Errorf("dhcpd.conf lacks %q", want)
 		}

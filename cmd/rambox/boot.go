@@ -55,7 +55,10 @@ func runBoot(args []string) error {
 	defer stop()
 	res, err := boot.Run(ctx, o)
 	if res != nil {
-		fmt.Fprintf(os.Stderr, "boot: QEMU ran %.1fs; %s\n", res.Elapsed.Seconds(), boot.FormatMarks(res.Marks))
+		fmt.Fprintf(os.Stderr, "boot: QEMU ran %.1fs\n", res.Elapsed.Seconds())
+		if len(res.Marks) > 0 {
+			fmt.Fprintf(os.Stderr, "boot: seen at %s\n", boot.FormatMarks(res.Marks))
+		}
 		if err == nil && strings.TrimSpace(res.Stderr) != "" {
 			fmt.Fprintf(os.Stderr, "boot: QEMU said: %s\n", strings.TrimSpace(res.Stderr))
 		}

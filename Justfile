@@ -93,7 +93,11 @@ demo: deps engine toolchain
     for p in "${profiles[@]}"; do bash ci/demo.sh .bin/rambox {{out}}/$p $p; done
 
 # Every benchmark; figures go to bench/.
-bench: bench-initramfs bench-build bench-pull
+bench: bench-initramfs bench-build bench-pull bench-boot
+
+# PXE power-on -> selftest, memory, sizes, for the bundles `just demo` built.
+bench-boot: deps
+    bash bench/boot.sh
 
 # pull + verify + layout of a bundle from the loopback registry.
 bench-pull: deps

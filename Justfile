@@ -35,6 +35,15 @@ test: deps engine toolchain
     go vet ./...
     go test -count=1 -timeout 60m ./...
 
+# The reproducibility gate: two clean builds of linux-6.1 (Debian's source)
+# compared file by file and by bundle digest; diffoscope reports on a
+# difference (artifacts/repro/).
+repro *ARGS: deps engine toolchain
+    #!/usr/bin/env bash
+    set -euo pipefail
+    src=/usr/src/linux-source-6.1.tar.xz
+    bash ci/repro.sh --profile linux-6.1 --source "linux=$src@sha256:$(sha256sum "$src" | cut -d' ' -f1)" {{ARGS}}
+
 # Start a local Dagger engine (no Docker needed) unless one is reachable.
 engine:
     #!/usr/bin/env bash

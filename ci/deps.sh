@@ -14,6 +14,7 @@ packages=(
   docker-registry          # the loopback registry publish/pull tests use
   pxelinux syslinux-common # pxelinux.0 and ldlinux.c32 for TFTP roots
   tftpd-hpa dnsmasq-base iproute2  # rambox boot --net netns: TFTP, IPv6 RAs, netns/bridge/tap
+  diffoscope-minimal       # the repro gate's report on a difference
 )
 
 missing=()

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 )
 
 const (
@@ -58,36 +57,6 @@ type Header struct {
 	DevMinor  uint32
 	RDevMajor uint32 // device number, for character and block devices
 	RDevMinor uint32
-}
-
-// FileMode converts Header.Mode to an io/fs mode, for callers that compare
-// against the standard library.
-func (h *Header) FileMode() fs.FileMode {
-	m := fs.FileMode(h.Mode & 0o777)
-	if h.Mode&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
-	if h.Mode&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if h.Mode&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	switch h.Mode & TypeMask {
-	case TypeDir:
-		m |= fs.ModeDir
-	case TypeSymlink:
-		m |= fs.ModeSymlink
-	case TypeChar:
-		m |= fs.ModeDevice | fs.ModeCharDevice
-	case TypeBlock:
-		m |= fs.ModeDevice
-	case TypeFIFO:
-		m |= fs.ModeNamedPipe
-	case TypeSocket:
-		m |= fs.ModeSocket
-	}
-	return m
 }
 
 // Writer writes a newc archive. Call WriteHeader, then Write the body of

@@ -37,9 +37,8 @@ func requireBootE2E(t *testing.T) string {
 	return dir
 }
 
-// layOut installs the bundle in dir as a TFTP root, as `rambox pull
-// --inventory --default` would, with words added to its command line.
-func layOut(t *testing.T, bundleDir string, extra string) (root string, info *bundle.Info) {
+// readBundle reads a built bundle directory as if it had been fetched.
+func readBundle(t *testing.T, bundleDir string) *bundle.Fetched {
 	t.Helper()
 	f := &bundle.Fetched{Files: map[string][]byte{}}
 	var err error
@@ -55,6 +54,14 @@ func layOut(t *testing.T, bundleDir string, extra string) (root string, info *bu
 		}
 	}
 	f.Manifest = ocispec.Descriptor{Digest: digest.FromBytes(f.InfoJSON)}
+	return f
+}
+
+// layOut installs the bundle in dir as a TFTP root, as `rambox pull
+// --inventory --default` would, with words added to its command line.
+func layOut(t *testing.T, bundleDir string, extra string) (root string, info *bundle.Info) {
+	t.Helper()
+	f := readBundle(t, bundleDir)
 	inv, nw, err := pxe.LoadInventory(inventory)
 	if err != nil {
 		t.Fatal(err)

@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
 	"rambox/bundle"
 	"rambox/pxe"
 	"rambox/selftest"
@@ -27,22 +24,8 @@ import (
 // which can only add words to the bundle's own command line).
 func layOutCmdline(t *testing.T, bundleDir, cmdline string) string {
 	t.Helper()
-	f := &bundle.Fetched{Files: map[string][]byte{}}
-	var err error
-	if f.InfoJSON, err = os.ReadFile(filepath.Join(bundleDir, bundle.InfoFile)); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(f.InfoJSON, &f.Info); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []string{bundle.Kernel, bundle.Initramfs, bundle.KernelConfig} {
-		if f.Files[n], err = os.ReadFile(filepath.Join(bundleDir, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f.Manifest = ocispec.Descriptor{Digest: digest.FromBytes(f.InfoJSON)}
 	root := t.TempDir()
-	if _, err := tftproot.Install(root, f, tftproot.Options{DefaultConfig: pxe.PxelinuxConfig(cmdline)}); err != nil {
+	if _, err := tftproot.Install(root, readBundle(t, bundleDir), tftproot.Options{DefaultConfig: pxe.PxelinuxConfig(cmdline)}); err != nil {
 		t.Fatal(err)
 	}
 	return root

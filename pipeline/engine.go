@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"rambox/sources"
 )
 
 // Where `just engine` (ci/engine.sh) puts a local engine and its CLI.
@@ -33,12 +35,7 @@ func findEngine() error {
 		return nil
 	}
 	if _, err := os.Stat(localEngineSock); err == nil {
-		cache := os.Getenv("RAMBOX_CACHE")
-		if cache == "" {
-			d, _ := os.UserCacheDir()
-			cache = filepath.Join(d, "rambox")
-		}
-		cli := filepath.Join(cache, "dagger", daggerVersion, "dagger")
+		cli := filepath.Join(sources.DefaultCache().Dir, "dagger", daggerVersion, "dagger")
 		if _, err := os.Stat(cli); err != nil {
 			return fmt.Errorf("%w (engine socket %s exists but its CLI %s does not)", ErrNoEngine, localEngineSock, cli)
 		}

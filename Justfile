@@ -44,6 +44,26 @@ repro *ARGS: deps engine toolchain
     src=/usr/src/linux-source-6.1.tar.xz
     bash ci/repro.sh --profile linux-6.1 --source "linux=$src@sha256:$(sha256sum "$src" | cut -d' ' -f1)" {{ARGS}}
 
+# Ship a bundle the way CI does (ci/release.sh): setup, the repro gate,
+# publish with SBOM and SLSA provenance attached as signed OCI referrers,
+# pull back and verify, print the pinned ref. By default: linux-6.1 to the
+# loopback registry, signed with a fresh key handed over as CI hands over
+# its secret (COSIGN_PRIVATE_KEY). Set COSIGN_PRIVATE_KEY/COSIGN_KEY_FILE
+# or RAMBOX_KEYLESS=1 to sign otherwise; ARGS go to ci/release.sh.
+release *ARGS: deps engine toolchain
+    #!/usr/bin/env bash
+    set -euo pipefail
+    addr=$(bash ci/registry.sh start)
+    if [[ -z ${COSIGN_PRIVATE_KEY:-}${COSIGN_KEY_FILE:-}${RAMBOX_KEYLESS:-} ]]; then
+      keys=$(mktemp -d) && trap 'rm -rf "$keys"' EXIT
+      export COSIGN_PASSWORD=${COSIGN_PASSWORD:-release}
+      go run ./cmd/rambox keygen --dir "$keys" >/dev/null
+      COSIGN_PRIVATE_KEY=$(cat "$keys/cosign.key") && export COSIGN_PRIVATE_KEY
+    fi
+    src=/usr/src/linux-source-6.1.tar.xz
+    bash ci/release.sh --profile linux-6.1 --source "linux=$src@sha256:$(sha256sum "$src" | cut -d' ' -f1)" \
+      --to "$addr/rambox/linux-6.1:release" {{ARGS}}
+
 # Start a local Dagger engine (no Docker needed) unless one is reachable.
 engine:
     #!/usr/bin/env bash

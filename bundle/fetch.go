@@ -8,8 +8,21 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/sigstore/sigstore/pkg/signature"
+	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 )
+
+// A SignatureCheck accepts the manifest subject in target only when it
+// carries a trusted signature: made with a cosign key (KeyCheck), or
+// keyless by a given identity (the CLI's cosign verify).
+type SignatureCheck func(ctx context.Context, target oras.ReadOnlyTarget, subject ocispec.Descriptor) error
+
+// KeyCheck trusts signatures that verifier (a cosign public key) accepts.
+func KeyCheck(verifier signature.Verifier) SignatureCheck {
+	return func(ctx context.Context, target oras.ReadOnlyTarget, subject ocispec.Descriptor) error {
+		return VerifySignature(ctx, target, subject, verifier)
+	}
+}
 
 // Fetched is a bundle read from a store and checked: its signature, the
 // manifest's digest, and every blob's digest and size.
@@ -25,7 +38,7 @@ type Fetched struct {
 // digest is refused when the tag has moved; the manifest must have ref's
 // digest and a signature verifier accepts; every blob must match its
 // descriptor. Nothing is returned, so nothing can be written, otherwise.
-func Fetch(ctx context.Context, ref Ref, verifier signature.Verifier, allowTag bool) (*Fetched, error) {
+func Fetch(ctx context.Context, ref Ref, check SignatureCheck, allowTag bool) (*Fetched, error) {
 	if ref.Digest == "" && !allowTag {
 		return nil, fmt.Errorf("%s: %w: pin it as ...@sha256:HEX (or pass --allow-tag)", ref, ErrTagNotAllowed)
 	}
@@ -54,7 +67,7 @@ func Fetch(ctx context.Context, ref Ref, verifier signature.Verifier, allowTag b
 	if err != nil {
 		return nil, fmt.Errorf("%s: manifest: %w", ref, err)
 	}
-	if err := VerifySignature(ctx, target, desc, verifier); err != nil {
+	if err := check(ctx, target, desc); err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
 	var m ocispec.Manifest

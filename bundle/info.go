@@ -45,6 +45,8 @@ type Source struct {
 	Name   string `json:"name"`
 	File   string `json:"file"`
 	SHA256 string `json:"sha256"`
+	// URLs are where the pin says the archive can be downloaded.
+	URLs []string `json:"urls,omitempty"`
 }
 
 // Toolchain identifies the build container's root filesystem.
@@ -63,7 +65,9 @@ type FileEntry struct {
 }
 
 // SourceOf converts a pin.
-func SourceOf(p sources.Pin) Source { return Source{Name: p.Name, File: p.File, SHA256: p.SHA256} }
+func SourceOf(p sources.Pin) Source {
+	return Source{Name: p.Name, File: p.File, SHA256: p.SHA256, URLs: p.URLs}
+}
 
 // Describe hashes the named files in dir into Info.Files, sorted by name.
 func (in *Info) Describe(dir string, names []string) error {

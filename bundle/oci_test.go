@@ -98,7 +98,7 @@ func TestPushSignFetch(t *testing.T) {
 	if digests[0] != digests[1] {
 		t.Errorf("same outputs, two digests: %v", digests)
 	}
-	f, err := Fetch(ctx, ref, verifier, false)
+	f, err := Fetch(ctx, ref, KeyCheck(verifier), false)
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
@@ -108,10 +108,10 @@ func TestPushSignFetch(t *testing.T) {
 
 	_, otherPub, _ := Keygen(t.TempDir(), nil)
 	other, _ := LoadVerifier(otherPub)
-	if _, err := Fetch(ctx, ref, other, false); !errors.Is(err, ErrBadSignature) {
+	if _, err := Fetch(ctx, ref, KeyCheck(other), false); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("Fetch with another key = %v, want ErrBadSignature", err)
 	}
-	if _, err := Fetch(ctx, Ref{Layout: ref.Layout, Tag: "x"}, verifier, false); !errors.Is(err, ErrTagNotAllowed) {
+	if _, err := Fetch(ctx, Ref{Layout: ref.Layout, Tag: "x"}, KeyCheck(verifier), false); !errors.Is(err, ErrTagNotAllowed) {
 		t.Errorf("Fetch by tag = %v, want ErrTagNotAllowed", err)
 	}
 

@@ -3,12 +3,16 @@ package bundle
 import (
 	"fmt"
 	"net"
+	"os"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content/oci"
 	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/credentials"
+	"oras.land/oras-go/v2/registry/remote/retry"
 )
 
 // Ref names a bundle: in a registry, REGISTRY/REPO[:TAG][@sha256:HEX], or
@@ -79,8 +83,9 @@ func (r Ref) Identity() string {
 
 // Open returns the store the ref points into. Registries on loopback are
 // spoken to over plain HTTP (a local test or air-gapped registry); others
-// over HTTPS.
-func (r Ref) Open() (oras.Target, error) {
+// over HTTPS, with the credentials `docker login` saved (or
+// $RAMBOX_REGISTRY_USERNAME and $RAMBOX_REGISTRY_PASSWORD, for CI).
+func (r Ref) Open() (oras.GraphTarget, error) {
 	if r.Layout != "" {
 		store, err := oci.New(r.Layout)
 		if err != nil {
@@ -99,5 +104,12 @@ func (r Ref) Open() (oras.Target, error) {
 	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
 		repo.PlainHTTP = true
 	}
+	client := &auth.Client{Client: retry.DefaultClient, Cache: auth.NewCache()}
+	if user, pass := os.Getenv("RAMBOX_REGISTRY_USERNAME"), os.Getenv("RAMBOX_REGISTRY_PASSWORD"); user != "" || pass != "" {
+		client.Credential = auth.StaticCredential(repo.Reference.Host(), auth.Credential{Username: user, Password: pass})
+	} else if store, err := credentials.NewStoreFromDocker(credentials.StoreOptions{}); err == nil {
+		client.Credential = credentials.Credential(store)
+	}
+	repo.Client = client
 	return repo, nil
 }

@@ -15,6 +15,7 @@ packages=(
   pxelinux syslinux-common # pxelinux.0 and ldlinux.c32 for TFTP roots
   tftpd-hpa dnsmasq-base iproute2  # rambox boot --net netns: TFTP, IPv6 RAs, netns/bridge/tap
   diffoscope-minimal       # the repro gate's report on a difference
+  shellcheck               # actionlint checks the workflow's run: scripts with it
 )
 
 missing=()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The reproducibility gate: two clean builds of one profile (every step
 # re-run through fresh cache keys and a fresh kernel object volume, into
-# different output directories), then every output file and the published
-# bundle manifest digest compared. On a difference, diffoscope reports on
+# different output directories, with different host and user names inside
+# the build containers), then every output file (the SBOM included) and
+# the published bundle manifest digest compared. On a difference, diffoscope reports on
 # each differing file. Exit 0 only when both builds are identical.
 # Usage: repro.sh [rambox build flags...]   (e.g. --profile linux-6.1 --source ...)
 # RAMBOX_REPRO_OUT (default artifacts/repro) receives a/, b/ and the reports.
@@ -18,21 +19,23 @@ export COSIGN_PASSWORD=repro
 digests=()
 for side in a b; do
   echo "repro: clean build $side..." >&2
-  "$out/rambox" build "$@" --out "$out/$side" --cache-bust "repro-$side-$nonce" 2>"$out/$side.build.log" ||
+  "$out/rambox" build "$@" --out "$out/$side" --cache-bust "repro-$side-$nonce" \
+    --container-host "build-$side" --container-user "builder-$side" 2>"$out/$side.build.log" ||
     { tail -30 "$out/$side.build.log" >&2; exit 1; }
   ref=$("$out/rambox" publish --bundle "$out/$side" --to "oci:$out/oci-$side:repro" --key "$out/cosign.key" --revision repro --source-url repro)
   digests+=("${ref##*@}")
 done
 
 differ=()
-for f in bzImage initramfs.cpio.gz kernel.config busybox.config bundle.json SHA256SUMS; do
+mapfile -t files < <( (ls -A "$out/a"; ls -A "$out/b") | sort -u)
+for f in "${files[@]}"; do
   cmp -s "$out/a/$f" "$out/b/$f" || differ+=("$f")
 done
 if [[ ${digests[0]} != "${digests[1]}" ]]; then
   echo "repro: bundle manifest digests differ: ${digests[0]} vs ${digests[1]}" >&2
 fi
 if ((${#differ[@]} == 0)) && [[ ${digests[0]} == "${digests[1]}" ]]; then
-  echo "repro: PASS: two clean builds are identical; bundle ${digests[0]}"
+  echo "repro: PASS: two clean builds are identical (${files[*]}); bundle ${digests[0]}"
   exit 0
 fi
 for f in "${differ[@]}"; do

@@ -321,3 +321,72 @@ func TestTamperCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestAttachments publishes the bundle `just test` built (which carries
+// the build's SBOM) to both stores and reads its referrers back with
+// `rambox verify --attachments`: the SBOM is the build's byte for byte,
+// the provenance names the pinned manifest and every file, and both are
+// signed with the bundle's key (bundle.TestAttach covers other keys and
+// unsigned referrers).
+func TestAttachments(t *testing.T) {
+	requireE2E(t)
+	built := need(t, "RAMBOX_TEST_BUNDLE_DIR")
+	c := newCLI(t)
+	for _, s := range stores(t) {
+		t.Run(s.name, func(t *testing.T) {
+			ref := c.publish(built, s.ref(t, "attach-"+t.Name()))
+			dir := t.TempDir()
+			out, err := c.run("verify", ref, "--key", "cosign.pub", "--attachments", dir)
+			if err != nil {
+				t.Fatalf("verify: %v\n%s", err, out)
+			}
+			want, err := os.ReadFile(filepath.Join(built, "sbom.spdx.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := os.ReadFile(filepath.Join(dir, "sbom.spdx.json")); err != nil || !bytes.Equal(got, want) {
+				t.Errorf("attached SBOM differs from the build's (%v)", err)
+			}
+			for _, w := range []string{`"name": "linux"`, `"name": "busybox"`, `"name": "toolchain-rootfs"`, `"versionInfo": "1.35.0"`} {
+				if !bytes.Contains(want, []byte(w)) {
+					t.Errorf("the build's SBOM lacks %s", w)
+				}
+			}
+			prov, err := os.ReadFile(filepath.Join(dir, "provenance.slsa.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, _ := bundle.ParseRef(ref)
+			for _, w := range []string{`"https://slsa.dev/provenance/v1"`, `"` + r.Digest.Encoded() + `"`, `"name": "bzImage"`, `"name": "sbom.spdx.json"`} {
+				if !bytes.Contains(prov, []byte(w)) {
+					t.Errorf("provenance lacks %s:\n%s", w, prov)
+				}
+			}
+		})
+	}
+}
+
+// TestKeylessFailsClosed: trusting a keyless identity hands the check to
+// the real cosign CLI; a bundle signed with a key only (and no network to
+// the Sigstore services) is refused and the TFTP root is not touched.
+// Keyless signing is refused for an OCI layout.
+func TestKeylessFailsClosed(t *testing.T) {
+	requireE2E(t)
+	need(t, "RAMBOX_COSIGN")
+	c := newCLI(t)
+	s := stores(t)[0]
+	ref := c.publish(fakeBundle(t, "keyless"), s.ref(t, "keyless"))
+	root := t.TempDir()
+	out, err := c.run("pull", ref, "--certificate-identity", "https://example.org/wf.yml@refs/heads/main",
+		"--certificate-oidc-issuer", "https://token.actions.githubusercontent.com", "--tftp-root", root)
+	if err == nil || !strings.Contains(out, "cosign verify") {
+		t.Errorf("pull trusting a keyless identity of a key-signed bundle: %v\n%s", err, out)
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("TFTP root written after a refused pull: %v", entries)
+	}
+	out, err = c.run("publish", "--bundle", fakeBundle(t, "keyless-oci"), "--to", "oci:"+t.TempDir()+":x", "--keyless")
+	if err == nil || !strings.Contains(out, "keyless in a registry") {
+		t.Errorf("keyless publish to a layout: %v\n%s", err, out)
+	}
+}

@@ -1,6 +1,6 @@
 // Package pipeline wires the stages into one Dagger run: pinned sources ->
 // verified kernel config -> bzImage, static busybox -> initramfs, exported
-// with bundle.json and SHA256SUMS. Read Run top to bottom.
+// with the SBOM, bundle.json and SHA256SUMS. Read Run top to bottom.
 package pipeline
 
 import (
@@ -11,12 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"dagger.io/dagger"
 
 	"rambox/bundle"
 	"rambox/kconfig"
 	"rambox/profile"
+	"rambox/sbom"
 	"rambox/stages"
 )
 
@@ -35,6 +37,40 @@ type Config struct {
 	KernelCmdline string
 	OutDir        string
 	Log           io.Writer // Dagger's progress output
+	// StageDone, when set, is told how long each stage took, and the
+	// stages run one after another so that each figure is that stage's
+	// alone (toolchain, kernel, busybox, initramfs, export). Unset, Dagger
+	// runs busybox alongside the kernel.
+	StageDone func(stage string, took time.Duration)
+}
+
+// stageTimer reports each stage's time to Config.StageDone: the time since
+// the previous stage finished.
+type stageTimer struct {
+	report func(stage string, took time.Duration)
+	last   time.Time
+}
+
+// wait runs a stage to completion and reports it, when timing; otherwise
+// it does nothing and Dagger schedules the stage when its output is needed.
+func (t *stageTimer) wait(ctx context.Context, stage string, sync func(context.Context) error) error {
+	if t.report == nil {
+		return nil
+	}
+	if err := sync(ctx); err != nil {
+		return stepError(stage, err)
+	}
+	t.mark(stage)
+	return nil
+}
+
+// mark reports a stage that just finished.
+func (t *stageTimer) mark(stage string) {
+	if t.report != nil {
+		now := time.Now()
+		t.report(stage, now.Sub(t.last))
+		t.last = now
+	}
 }
 
 // Run builds the bundle into cfg.OutDir and returns its bundle.json.
@@ -47,6 +83,7 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 		return nil, fmt.Errorf("connecting to the Dagger engine: %w", err)
 	}
 	defer c.Close()
+	timer := &stageTimer{report: cfg.StageDone, last: time.Now()}
 
 	host := c.Host()
 	tc := stages.ToolchainContainer(c, cfg.Toolchain)
@@ -59,10 +96,13 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := timer.wait(ctx, "toolchain", func(ctx context.Context) error { _, err := tc.Sync(ctx); return err }); err != nil {
+		return nil, err
+	}
 	rootfs := host.Directory(cfg.RootfsDir, dagger.HostDirectoryOpts{Include: []string{"initramfs.list", "tree/"}})
 
 	unpacked := stages.KernelUnpack(c, tc, host.File(cfg.KernelSource), patches, cfg.Repro)
-	configured := stages.KernelConfigure(unpacked, profileDir)
+	configured := stages.KernelConfigure(unpacked, profileDir, cfg.Repro)
 	if err := checkKernelConfig(ctx, cfg.Profile, configured); err != nil {
 		return nil, err
 	}
@@ -71,9 +111,18 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 	// and a cache-busted build starts clean.
 	objects := c.CacheVolume(fmt.Sprintf("rambox-kobj-%s-%.12s-%.19s-%s", cfg.Profile.Name,
 		filepath.Base(cfg.KernelSource), toolchain.Digest, cfg.Toolchain.CacheBust))
-	kernel := stages.KernelBuild(configured, objects)
+	kernel := stages.KernelBuild(configured, objects, cfg.Repro)
+	if err := timer.wait(ctx, "kernel", func(ctx context.Context) error { _, err := kernel.Sync(ctx); return err }); err != nil {
+		return nil, err
+	}
 	busybox := stages.Busybox(c, tc, host.File(cfg.BusyboxSource), host.File(filepath.Join(cfg.RootfsDir, "busybox", "busybox.config")), cfg.Repro)
+	if err := timer.wait(ctx, "busybox", func(ctx context.Context) error { _, err := busybox.Sync(ctx); return err }); err != nil {
+		return nil, err
+	}
 	initramfs := stages.Initramfs(tc, host.File(cfg.RamboxBinary), rootfs, busybox, cfg.Timezone, cfg.Repro)
+	if err := timer.wait(ctx, "initramfs", func(ctx context.Context) error { _, err := initramfs.Sync(ctx); return err }); err != nil {
+		return nil, err
+	}
 
 	outputs := c.Directory().
 		WithFile(bundle.Kernel, kernel.File("bzImage")).
@@ -90,9 +139,10 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 		Toolchain:       toolchain,
 		Patches:         cfg.Profile.Patches,
 	}
-	if err := export(ctx, outputs, info, cfg.OutDir); err != nil {
+	if err := export(ctx, outputs, info, filepath.Join(cfg.Profile.Dir, "patches"), cfg.OutDir); err != nil {
 		return nil, err
 	}
+	timer.mark("export")
 	return info, nil
 }
 
@@ -141,11 +191,11 @@ func imageDigest(ref string) string {
 	return ""
 }
 
-// export writes the outputs, bundle.json and SHA256SUMS into out. The
-// files are first exported into a staging directory beside out and only
-// renamed into place once every one is complete, SHA256SUMS last, so a
-// failed build never leaves a half-written bundle.
-func export(ctx context.Context, outputs *dagger.Directory, info *bundle.Info, out string) error {
+// export writes the outputs, the SBOM, bundle.json and SHA256SUMS into
+// out. The files are first exported into a staging directory beside out
+// and only renamed into place once every one is complete, SHA256SUMS last,
+// so a failed build never leaves a half-written bundle.
+func export(ctx context.Context, outputs *dagger.Directory, info *bundle.Info, patchesDir, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -157,13 +207,25 @@ func export(ctx context.Context, outputs *dagger.Directory, info *bundle.Info, o
 	if _, err := outputs.Export(ctx, staging); err != nil {
 		return stepError("building", err)
 	}
-	if err := info.Describe(staging, bundle.Outputs); err != nil {
+	doc, err := sbom.Generate(sbom.Input{Info: info, Outputs: os.DirFS(staging), Patches: os.DirFS(patchesDir)})
+	if err != nil {
+		return err
+	}
+	b, err := doc.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(staging, sbom.File), b, 0o644); err != nil {
+		return err
+	}
+	files := append(append([]string{}, bundle.Outputs...), sbom.File)
+	if err := info.Describe(staging, files); err != nil {
 		return err
 	}
 	if err := info.WriteFiles(staging); err != nil {
 		return err
 	}
-	for _, name := range append(append([]string{}, bundle.Outputs...), bundle.InfoFile, bundle.SumsFile) {
+	for _, name := range append(files, bundle.InfoFile, bundle.SumsFile) {
 		if err := os.Rename(filepath.Join(staging, name), filepath.Join(out, name)); err != nil {
 			return err
 		}

@@ -11,11 +11,11 @@ import (
 // `rambox initramfs` on a laptop, with the toolchain's zoneinfo, and its
 // result cached by Dagger like every other step.
 func Initramfs(tc *dagger.Container, rambox *dagger.File, rootfs, busybox *dagger.Directory, timezone string, r Repro) *dagger.File {
-	return r.apply(tc).
+	return r.exec(r.apply(tc).
 		WithMountedFile("/work/rambox", rambox).
 		WithMountedDirectory("/work/rootfs", rootfs).
-		WithMountedDirectory("/work/busybox", busybox).
-		WithExec([]string{"/work/rambox", "initramfs",
+		WithMountedDirectory("/work/busybox", busybox),
+		[]string{"/work/rambox", "initramfs",
 			"--rootfs", "/work/rootfs",
 			"--busybox", "/work/busybox/busybox",
 			"--udhcpc-script", "/work/busybox/simple.script",

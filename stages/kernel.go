@@ -18,23 +18,22 @@ const (
 // depends on the archive and the patches only, so a fragment change does
 // not unpack again.
 func KernelUnpack(c *dagger.Client, tc *dagger.Container, source *dagger.File, patches *dagger.Directory, r Repro) *dagger.Container {
-	return r.apply(tc).
+	return r.exec(r.apply(tc).
 		WithEnvVariable("KSRC", kernelSrc).
 		WithEnvVariable("KCONF", kernelConf).
 		WithEnvVariable("KOBJ", kernelObj).
 		WithMountedFile(kernelScript, script(c, "kernel.sh")).
 		WithMountedFile(kernelArchive, source).
-		WithMountedDirectory(kernelPatches, patches).
-		WithExec([]string{"sh", kernelScript, "unpack", kernelArchive, kernelPatches})
+		WithMountedDirectory(kernelPatches, patches),
+		[]string{"sh", kernelScript, "unpack", kernelArchive, kernelPatches})
 }
 
 // KernelConfigure makes the .config (allnoconfig + fragment, then the
 // profile's finisher) out of tree. Its .config is what the fragment check
 // reads before anything compiles.
-func KernelConfigure(unpacked *dagger.Container, profile *dagger.Directory) *dagger.Container {
-	return unpacked.
-		WithMountedDirectory(kernelProfile, profile).
-		WithExec([]string{"sh", kernelScript, "configure", kernelProfile})
+func KernelConfigure(unpacked *dagger.Container, profile *dagger.Directory, r Repro) *dagger.Container {
+	return r.exec(unpacked.WithMountedDirectory(kernelProfile, profile),
+		[]string{"sh", kernelScript, "configure", kernelProfile})
 }
 
 // KernelConfig is the configured tree's .config.
@@ -57,9 +56,8 @@ func KernelKconfig(configured *dagger.Container, symbol string) *dagger.File {
 // object tree between builds of the same source (its name must say which
 // source and profile); an empty volume gives a clean build. The directory
 // it returns holds bzImage and kernel.config.
-func KernelBuild(configured *dagger.Container, objects *dagger.CacheVolume) *dagger.Directory {
-	return configured.
-		WithMountedCache(kernelObj, objects, dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}).
-		WithExec([]string{"sh", kernelScript, "build", kernelOut}).
+func KernelBuild(configured *dagger.Container, objects *dagger.CacheVolume, r Repro) *dagger.Directory {
+	return r.exec(configured.WithMountedCache(kernelObj, objects, dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}),
+		[]string{"sh", kernelScript, "build", kernelOut}).
 		Directory(kernelOut)
 }

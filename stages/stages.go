@@ -30,14 +30,39 @@ type Repro struct {
 	SourceDateEpoch int64
 	BuildUser       string
 	BuildHost       string
+	// ContainerHost and ContainerUser, when set, are what uname -n and
+	// whoami say inside every build step, instead of the engine's fixed
+	// "dagger" and "root". The repro gate gives its two builds different
+	// ones to prove that no output depends on them. A host name needs a
+	// UTS namespace of its own, so those steps ask the engine for root
+	// capabilities; builds without it ask for nothing.
+	ContainerHost string
+	ContainerUser string
 }
 
 // apply sets the reproducibility environment on a container.
 func (r Repro) apply(ctr *dagger.Container) *dagger.Container {
-	return ctr.
+	ctr = ctr.
 		WithEnvVariable("SOURCE_DATE_EPOCH", strconv.FormatInt(r.SourceDateEpoch, 10)).
 		WithEnvVariable("KBUILD_BUILD_USER", r.BuildUser).
 		WithEnvVariable("KBUILD_BUILD_HOST", r.BuildHost).
 		WithEnvVariable("LC_ALL", "C").
 		WithEnvVariable("TZ", "UTC")
+	if r.ContainerUser != "" {
+		// uid 0 keeps its rights under another name.
+		ctr = ctr.WithExec([]string{"sed", "-i", "s/^root:/" + r.ContainerUser + ":/", "/etc/passwd"}).
+			WithEnvVariable("USER", r.ContainerUser).
+			WithEnvVariable("LOGNAME", r.ContainerUser)
+	}
+	return ctr
+}
+
+// exec runs args as a build step, under ContainerHost when it is set.
+func (r Repro) exec(ctr *dagger.Container, args []string) *dagger.Container {
+	if r.ContainerHost == "" {
+		return ctr.WithExec(args)
+	}
+	wrapped := append([]string{"unshare", "--uts", "sh", "-c", `hostname "$0" && exec "$@"`, r.ContainerHost}, args...)
+	return ctr.WithEnvVariable("HOSTNAME", r.ContainerHost).
+		WithExec(wrapped, dagger.ContainerWithExecOpts{InsecureRootCapabilities: true})
 }

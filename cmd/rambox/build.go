@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"rambox/bundle"
 	"rambox/initramfs"
@@ -46,6 +47,9 @@ func runBuild(args []string) error {
 		cmdline     = fs.String("cmdline", defaultCmdline, "kernel command line recorded in the bundle")
 		timezone    = fs.String("timezone", initramfs.DefaultTimezone, "timezone `name` of the box")
 		cacheBust   = fs.String("cache-bust", "", "any new `value` reruns every step (clean builds for timing and the repro gate)")
+		ctrHost     = fs.String("container-host", "", "host `name` build steps see (uname -n) instead of the engine's; the repro gate varies it")
+		ctrUser     = fs.String("container-user", "", "user `name` build steps see (whoami) instead of root's; the repro gate varies it")
+		timings     = fs.String("timings", "", "write each stage's seconds to this JSON `file`; stages then run one after another")
 		overrides   multiFlag
 		mirrors     multiFlag
 	)
@@ -80,7 +84,13 @@ func runBuild(args []string) error {
 		errs = append(errs, err)
 	}
 	tc.CacheBust = *cacheBust
-	repro := stages.Repro{BuildUser: "rambox", BuildHost: "rambox"}
+	repro := stages.Repro{BuildUser: "rambox", BuildHost: "rambox", ContainerHost: *ctrHost, ContainerUser: *ctrUser}
+	if *ctrHost != "" && !hostName.MatchString(*ctrHost) {
+		errs = append(errs, fmt.Errorf("--container-host %q: want a host name: letters, digits and '-', at most 63", *ctrHost))
+	}
+	if *ctrUser != "" && !userName.MatchString(*ctrUser) {
+		errs = append(errs, fmt.Errorf("--container-user %q: want a user name: [a-z_][a-z0-9_-]*, at most 32", *ctrUser))
+	}
 	if repro.SourceDateEpoch, err = sourceDateEpoch(*epoch); err != nil {
 		errs = append(errs, err)
 	}
@@ -94,6 +104,8 @@ func runBuild(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	var stageTimes stageTimings
+	start := time.Now()
 	cache := sources.DefaultCache()
 	kernelPin, kernelPath, err := cache.Fetch(ctx, prof.Source, ovs, http.DefaultClient, mirrors)
 	if err != nil {
@@ -102,6 +114,11 @@ func runBuild(args []string) error {
 	bbPin, bbPath, err := cache.Fetch(ctx, bbPin, ovs, http.DefaultClient, mirrors)
 	if err != nil {
 		return err
+	}
+	stageTimes.add("fetch", time.Since(start))
+	var stageDone func(string, time.Duration)
+	if *timings != "" {
+		stageDone = stageTimes.add
 	}
 	info, err := pipeline.Run(ctx, pipeline.Config{
 		Profile:       prof,
@@ -117,9 +134,15 @@ func runBuild(args []string) error {
 		KernelCmdline: *cmdline,
 		OutDir:        *out,
 		Log:           os.Stderr,
+		StageDone:     stageDone,
 	})
 	if err != nil {
 		return err
+	}
+	if *timings != "" {
+		if err := stageTimes.write(*timings); err != nil {
+			return err
+		}
 	}
 	for _, f := range info.Files {
 		fmt.Printf("%s  %s/%s (%d bytes)\n", f.SHA256, *out, f.Name, f.Size)

@@ -23,6 +23,7 @@ var commands = map[string]command{
 	"fetch":      {"put a pinned source archive into the content-addressed cache", runFetch},
 	"initramfs":  {"build the deterministic initramfs from a rootfs directory", runInitramfs},
 	"keygen":     {"make a cosign-compatible signing key pair", runKeygen},
+	"public-key": {"print the public key (cosign.pub) of a cosign private key", runPublicKey},
 	"publish":    {"push a built bundle as a signed OCI artifact; prints the pinned ref", runPublish},
 	"verify":     {"check a published bundle's signature and blobs", runVerify},
 	"pull":       {"fetch a pinned, verified bundle into a TFTP root (atomic switch)", runPull},

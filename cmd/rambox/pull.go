@@ -4,38 +4,100 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+
+	"rambox/atomicfile"
 	"rambox/bundle"
 	"rambox/pxe"
 	"rambox/tftproot"
 )
 
+// trustFlags are how a boot server says which signatures it trusts: a
+// cosign public key, or a keyless signer's identity and OIDC issuer.
+type trustFlags struct{ key, identity, issuer *string }
+
+func addTrustFlags(fs *flag.FlagSet) trustFlags {
+	return trustFlags{
+		key:      fs.String("key", "cosign.pub", "cosign public `key`"),
+		identity: fs.String("certificate-identity", "", "trust keyless signatures by this `identity` (checked by the cosign CLI) instead of --key"),
+		issuer:   fs.String("certificate-oidc-issuer", "", "the OIDC `issuer` of --certificate-identity"),
+	}
+}
+
+func (t trustFlags) check(ref bundle.Ref) (bundle.SignatureCheck, error) {
+	if *t.identity != "" || *t.issuer != "" {
+		if *t.identity == "" || *t.issuer == "" {
+			return nil, fmt.Errorf("--certificate-identity and --certificate-oidc-issuer go together")
+		}
+		return func(ctx context.Context, _ oras.ReadOnlyTarget, subject ocispec.Descriptor) error {
+			return cosignVerifyKeyless(ctx, bundle.Ref{Layout: ref.Layout, Repo: ref.Repo, Digest: subject.Digest}, *t.identity, *t.issuer)
+		}, nil
+	}
+	verifier, err := bundle.LoadVerifier(*t.key)
+	if err != nil {
+		return nil, err
+	}
+	return bundle.KeyCheck(verifier), nil
+}
+
 func runVerify(args []string) error {
-	fs := newFlagSet("verify", "--key cosign.pub REF")
-	key := fs.String("key", "cosign.pub", "cosign public `key`")
+	fs := newFlagSet("verify", "--key cosign.pub REF [--attachments DIR]")
+	trust := addTrustFlags(fs)
 	allowTag := fs.Bool("allow-tag", false, "accept a ref without @sha256 digest")
+	attachDir := fs.String("attachments", "", "write the bundle's verified SBOM and provenance into this `directory`")
 	ref, err := parseRefArg(fs, args)
 	if err != nil {
 		return err
 	}
-	verifier, err := bundle.LoadVerifier(*key)
+	check, err := trust.check(ref)
 	if err != nil {
 		return err
 	}
-	f, err := bundle.Fetch(context.Background(), ref, verifier, *allowTag)
+	ctx := context.Background()
+	f, err := bundle.Fetch(ctx, ref, check, *allowTag)
+	if err != nil {
+		return err
+	}
+	target, err := ref.Open()
+	if err != nil {
+		return err
+	}
+	attached, err := bundle.Attachments(ctx, target, f.Manifest, "", check)
 	if err != nil {
 		return err
 	}
 	ref.Digest = f.Manifest.Digest
 	fmt.Printf("verified %s (profile %s)\n", ref.Pinned(), f.Info.Profile)
+	for _, a := range attached {
+		fmt.Printf("  attached %s %s (%s)\n", a.Name, a.Manifest.Digest, a.ArtifactType)
+	}
+	if *attachDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(*attachDir, 0o755); err != nil {
+		return err
+	}
+	for _, a := range attached {
+		if a.Name != filepath.Base(a.Name) || a.Name == "" || a.Name == "." || a.Name == ".." {
+			return fmt.Errorf("referrer %s: unsafe file name %q", a.Manifest.Digest, a.Name)
+		}
+		if err := atomicfile.Write(filepath.Join(*attachDir, a.Name), 0o644, func(w io.Writer) error { _, err := w.Write(a.Content); return err }); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 func runPull(args []string) error {
 	fs := newFlagSet("pull", "REF@sha256:HEX --key cosign.pub --tftp-root DIR [--inventory nodes.yaml]")
-	key := fs.String("key", "cosign.pub", "cosign public `key`")
+	trust := addTrustFlags(fs)
 	root := fs.String("tftp-root", "", "TFTP root `directory` to lay the bundle out in")
 	inventory := fs.String("inventory", "", "node inventory `file`: one pxelinux.cfg/<HEXIP> per node")
 	withDefault := fs.Bool("default", false, "also write pxelinux.cfg/default (any client boots the bundle)")
@@ -49,7 +111,7 @@ func runPull(args []string) error {
 	if *root == "" {
 		return fmt.Errorf("--tftp-root is required")
 	}
-	verifier, err := bundle.LoadVerifier(*key)
+	check, err := trust.check(ref)
 	if err != nil {
 		return err
 	}
@@ -62,7 +124,7 @@ func runPull(args []string) error {
 		}
 	}
 	// Everything is fetched and verified before the TFTP root is touched.
-	f, err := bundle.Fetch(context.Background(), ref, verifier, *allowTag)
+	f, err := bundle.Fetch(context.Background(), ref, check, *allowTag)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,95 @@
+package bundle
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// TestAttach stores two signed attachments and one unsigned one as
+// referrers of a bundle in an OCI layout, reopens the layout from disk and
+// lists them: the signed ones come back byte for byte, the unsigned one
+// (or any with another key) is an error naming it, and attaching the same
+// document twice gives one referrer.
+func TestAttach(t *testing.T) {
+	ctx := context.Background()
+	dir := writeBundle(t, "kernel")
+	keyPath, pubPath, _ := Keygen(t.TempDir(), nil)
+	signer, _ := LoadSigner(keyPath, nil)
+	verifier, _ := LoadVerifier(pubPath)
+	ref := Ref{Layout: filepath.Join(t.TempDir(), "oci")}
+	target, err := ref.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := Push(ctx, target, dir, Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Unix(1700000000, 0)
+	docs := []Attachment{
+		{ArtifactType: "application/spdx+json", Name: "sbom.spdx.json", Content: []byte(`{"spdxVersion":"SPDX-2.3"}`)},
+		{ArtifactType: "application/vnd.in-toto+json", Name: "provenance.slsa.json", Content: []byte(`{"_type":"x"}`),
+			Annotations: map[string]string{AnnotationPredicateType: "https://slsa.dev/provenance/v1"}},
+	}
+	var first ocispec.Descriptor
+	for i, a := range docs {
+		d, err := Attach(ctx, target, desc, a, created)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = d
+		}
+		if _, err := Sign(ctx, target, d, ref.Identity(), signer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if again, err := Attach(ctx, target, desc, docs[0], created); err != nil || again.Digest != first.Digest {
+		t.Errorf("attaching the same SBOM again: %v, %v; want %s", again.Digest, err, first.Digest)
+	}
+
+	reopened, err := ref.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Attachments(ctx, reopened, desc, "", KeyCheck(verifier))
+	if err != nil {
+		t.Fatalf("Attachments: %v", err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d attachments, want 2", len(got))
+	}
+	byName := map[string]Attached{}
+	for _, a := range got {
+		byName[a.Name] = a
+	}
+	for _, want := range docs {
+		a := byName[want.Name]
+		if string(a.Content) != string(want.Content) || a.ArtifactType != want.ArtifactType {
+			t.Errorf("%s came back as %q (%s)", want.Name, a.Content, a.ArtifactType)
+		}
+	}
+	if only, err := Attachments(ctx, reopened, desc, "application/spdx+json", KeyCheck(verifier)); err != nil || len(only) != 1 {
+		t.Errorf("filtered by type: %d, %v", len(only), err)
+	}
+
+	_, otherPub, _ := Keygen(t.TempDir(), nil)
+	other, _ := LoadVerifier(otherPub)
+	if _, err := Attachments(ctx, reopened, desc, "", KeyCheck(other)); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("with another key: %v, want ErrBadSignature", err)
+	}
+	forged, err := Attach(ctx, reopened, desc, Attachment{ArtifactType: "application/spdx+json", Name: "sbom.spdx.json", Content: []byte("forged")}, created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Attachments(ctx, reopened, desc, "", KeyCheck(verifier))
+	if !errors.Is(err, ErrUnsigned) || !strings.Contains(err.Error(), forged.Digest.String()) {
+		t.Errorf("an unsigned referrer: %v, want ErrUnsigned naming %s", err, forged.Digest)
+	}
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Ship a signed boot bundle: the script the GitHub workflow
+# (ci/github/release.yml) runs, and any other CI system can run as it is.
+#
+#   1. set up: Debian packages, a Dagger engine (Docker's, or a local one),
+#      the toolchain rootfs;
+#   2. the reproducibility gate (ci/repro.sh): two clean builds with
+#      different host and user names, compared file by file, the SBOM
+#      included; any difference fails the release;
+#   3. publish build a to the registry, with its SBOM and SLSA provenance
+#      attached as OCI referrers, all signed;
+#   4. pull it back by digest and verify signature, blobs and attachments;
+#   5. print the pinned ref for boot servers (stdout's only line; also in
+#      $GITHUB_OUTPUT as `ref` and in $GITHUB_STEP_SUMMARY when set).
+#
+# Usage: ci/release.sh --profile NAME --to REGISTRY/REPO[:TAG] [rambox build flags...]
+# Signing (one of):
+#   COSIGN_PRIVATE_KEY  the cosign.key text (a CI secret), with COSIGN_PASSWORD
+#   COSIGN_KEY_FILE     a path to cosign.key, with COSIGN_PASSWORD
+#   RAMBOX_KEYLESS=1    cosign keyless (OIDC): the cosign CLI on PATH and an
+#                       identity token (GitHub: permissions id-token: write);
+#                       RAMBOX_CERT_IDENTITY and RAMBOX_CERT_ISSUER, when set,
+#                       are checked at step 4.
+# Registry credentials: RAMBOX_REGISTRY_USERNAME / RAMBOX_REGISTRY_PASSWORD,
+# or what `docker login` saved. Outputs go to RAMBOX_RELEASE_OUT
+# (default artifacts/release): repro/ (both builds, diffoscope reports),
+# attachments/, ref.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+die() { echo "release: $*" >&2; exit 2; }
+
+to="" build_args=()
+while (($#)); do
+  case $1 in
+  --to) to=${2:?--to needs a value}; shift 2 ;;
+  --to=*) to=${1#--to=}; shift ;;
+  *) build_args+=("$1"); shift ;;
+  esac
+done
+[[ -n $to ]] || die "--to REGISTRY/REPO[:TAG] is required"
+[[ $to != oci:* ]] || [[ -z ${RAMBOX_KEYLESS:-} ]] || die "keyless signing needs a registry, not $to"
+
+out=${RAMBOX_RELEASE_OUT:-artifacts/release}
+rm -rf "$out" && mkdir -p "$out"
+sign=() trust=()
+if [[ -n ${RAMBOX_KEYLESS:-} ]]; then
+  command -v "${RAMBOX_COSIGN:-cosign}" >/dev/null || die "RAMBOX_KEYLESS needs the cosign CLI on PATH (or RAMBOX_COSIGN)"
+  sign=(--keyless)
+  if [[ -n ${RAMBOX_CERT_IDENTITY:-} ]]; then
+    trust=(--certificate-identity "$RAMBOX_CERT_IDENTITY" --certificate-oidc-issuer "${RAMBOX_CERT_ISSUER:?RAMBOX_CERT_ISSUER goes with RAMBOX_CERT_IDENTITY}")
+  fi
+else
+  key=${COSIGN_KEY_FILE:-}
+  if [[ -z $key ]]; then
+    [[ -n ${COSIGN_PRIVATE_KEY:-} ]] || die "no signing key: set COSIGN_PRIVATE_KEY (secret), COSIGN_KEY_FILE, or RAMBOX_KEYLESS=1"
+    key=$out/cosign.key
+    (umask 077 && printf '%s\n' "$COSIGN_PRIVATE_KEY" >"$key")
+  fi
+  [[ -f $key ]] || die "COSIGN_KEY_FILE $key does not exist"
+  [[ -n ${COSIGN_PASSWORD+set} ]] || die "COSIGN_PASSWORD is not set (export it, empty for a key without password)"
+  sign=(--key "$key")
+fi
+
+echo "release: setting up (packages, engine, toolchain)..." >&2
+bash ci/deps.sh >&2
+if [[ -z ${_EXPERIMENTAL_DAGGER_RUNNER_HOST:-} ]] && ! docker info >/dev/null 2>&1; then
+  bash ci/engine.sh start >/dev/null
+fi
+bash ci/toolchain.sh >&2
+
+echo "release: reproducibility gate..." >&2
+RAMBOX_REPRO_OUT=$out/repro bash ci/repro.sh "${build_args[@]}" >&2
+bundle=$out/repro/a
+rambox=$out/repro/rambox
+
+echo "release: publishing to $to..." >&2
+ref=$("$rambox" publish --bundle "$bundle" --to "$to" "${sign[@]}")
+
+echo "release: pulling $ref back to check it..." >&2
+if [[ -z ${RAMBOX_KEYLESS:-} ]]; then
+  pub=$out/cosign.pub
+  "$rambox" public-key --key "$key" >"$pub"
+  trust=(--key "$pub")
+fi
+if ((${#trust[@]})); then
+  "$rambox" verify "$ref" "${trust[@]}" --attachments "$out/attachments" >&2
+  cmp "$out/attachments/sbom.spdx.json" "$bundle/sbom.spdx.json" || die "the attached SBOM is not the build's"
+fi
+
+echo "$ref" >"$out/ref"
+if [[ -n ${GITHUB_OUTPUT:-} ]]; then echo "ref=$ref" >>"$GITHUB_OUTPUT"; fi
+if [[ -n ${GITHUB_STEP_SUMMARY:-} ]]; then
+  {
+    echo "### Boot bundle published"
+    echo
+    echo "Pin boot servers to: \`$ref\`"
+    echo
+    echo "Reproducibility gate: two clean builds identical, SBOM included."
+  } >>"$GITHUB_STEP_SUMMARY"
+fi
+echo "$ref"

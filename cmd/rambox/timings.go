@@ -1,0 +1,41 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"regexp"
+	"time"
+
+	"rambox/atomicfile"
+)
+
+// Names a build step may give its container (--container-host/-user):
+// plain enough to pass through hostname(1) and a sed expression.
+var (
+	hostName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+	userName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+)
+
+// stageTimings is what --timings writes: each stage's seconds, in the
+// order the stages ran. The benchmark report reads it.
+type stageTimings struct {
+	Stages []stageTime `json:"stages"`
+}
+
+type stageTime struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+}
+
+func (t *stageTimings) add(stage string, took time.Duration) {
+	t.Stages = append(t.Stages, stageTime{stage, math.Round(took.Seconds()*1000) / 1000})
+}
+
+func (t *stageTimings) write(path string) error {
+	b, err := json.MarshalIndent(t, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err })
+}

@@ -121,21 +121,34 @@ demo: deps engine toolchain
     fi
     for p in "${profiles[@]}"; do bash ci/demo.sh .bin/rambox {{out}}/$p $p; done
 
-# Every benchmark; figures go to bench/.
-bench: bench-initramfs bench-build bench-pull bench-boot
+# Every benchmark, each run recorded in bench/results/, then bench/REPORT.md and bench/build-stages.png.
+bench: deps engine toolchain
+    bash bench/initramfs.sh
+    bash bench/build.sh
+    bash bench/pull.sh
+    bash bench/boot.sh
+    go run ./bench/internal/report
+
+# Rewrite bench/REPORT.md and bench/build-stages.png from bench/results/.
+bench-report:
+    go run ./bench/internal/report
 
 # PXE power-on -> selftest, memory, sizes, for the bundles `just demo` built.
 bench-boot: deps
     bash bench/boot.sh
+    go run ./bench/internal/report
 
 # pull + verify + layout of a bundle from the loopback registry.
 bench-pull: deps
     bash bench/pull.sh
+    go run ./bench/internal/report
 
-# The pipeline vs bare make, warm no-op and incremental rebuilds.
+# The pipeline vs bare make, stage timings, warm no-op and incremental rebuilds.
 bench-build: deps engine toolchain
     bash bench/build.sh
+    go run ./bench/internal/report
 
 # rambox initramfs vs find|cpio|gzip -9 on the same tree: time and size.
 bench-initramfs: deps
     bash bench/initramfs.sh
+    go run ./bench/internal/report

@@ -1,67 +1,100 @@
 #!/usr/bin/env bash
 # Benchmark of the build pipeline, linux-6.1 profile from Debian's
-# linux-source-6.1, side by side in one run:
-#   1. clean pipeline build (cache-busted) vs bare `make -j2 bzImage` on the
-#      host with the same source and .config;
-#   2. warm no-op `rambox build` with the engine up;
-#   3. a one-line fragment change -> new outputs;
-#   4. a one-file rootfs change -> new outputs.
-# Writes bench/build.md. Run through `just bench-build` (engine, toolchain
-# and deps are set up by the recipe).
+# linux-source-6.1:
+#   1. clean builds, $RUNS runs (default 3), each run back to back:
+#      a cache-busted `rambox build` vs bare `make -j$(nproc) bzImage` on the
+#      host with the same source and .config; then a cache-busted build with
+#      --timings (stages one after another: each stage's own seconds) and a
+#      `rambox publish --timings` of its bundle to an OCI layout (sign and
+#      publish seconds);
+#   2. warm no-op `rambox build`, $RUNS runs (default 5);
+#   3. a one-line fragment change -> new outputs, a different option each
+#      run on top of the previous one, $RUNS runs (default 5);
+#   4. a one-file rootfs change -> new outputs, $RUNS runs (default 5).
+# Records bench/results/build.jsonl. Run through `just bench-build` (engine,
+# toolchain and deps are set up by the recipe).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
+clean_runs=${RUNS:-3}
+runs=${RUNS:-5}
+# One new option per fragment-change run, each touching a file or two.
+frag_options=(IP_PNP_BOOTP IP_PNP_RARP TCP_CONG_BIC TCP_CONG_WESTWOOD TCP_CONG_HTCP PRINTK_TIME)
+if ((runs > ${#frag_options[@]})); then
+  echo "bench: at most ${#frag_options[@]} fragment-change runs (RUNS=$runs)" >&2
+  exit 2
+fi
 src=/usr/src/linux-source-6.1.tar.xz
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-CGO_ENABLED=0 go build -o "$work/rambox" ./cmd/rambox
+epoch=1700000000
+bench_init build
+if ! "$work/rambox" build -h 2>&1 | grep -q -- '-timings'; then
+  echo "bench: this rambox build has no --timings flag" >&2
+  exit 1
+fi
 override="linux=$src@sha256:$(sha256sum "$src" | cut -d' ' -f1)"
 bust=bench-$(date +%s)
-build() { "$work/rambox" build --source "$override" --epoch 1700000000 "$@" >"$work/last.log" 2>&1 || { tail -30 "$work/last.log"; exit 1; }; }
-secs() { local s=$(date +%s%N); "$@"; awk -v n=$(( $(date +%s%N) - s )) 'BEGIN { printf "%.1f", n / 1e9 }'; }
+build() { "$work/rambox" build --source "$override" --epoch "$epoch" "$@" >"$work/last.log" 2>&1 || { tail -30 "$work/last.log" >&2; exit 1; }; }
+host_make() {
+  rm -rf "$work/host" && mkdir -p "$work/host"
+  tar -xf "$src" -C "$work/host" --strip-components=1
+  cp "$1" "$work/host/.config"
+  make -C "$work/host" -s ARCH=x86_64 olddefconfig >/dev/null
+  SOURCE_DATE_EPOCH=$epoch KBUILD_BUILD_USER=rambox KBUILD_BUILD_HOST=rambox \
+    make -C "$work/host" -s -j"$(nproc)" ARCH=x86_64 bzImage >"$work/host.log" 2>&1 || { tail -30 "$work/host.log" >&2; exit 1; }
+}
+export COSIGN_PASSWORD=bench
+"$work/rambox" keygen --dir "$work/key" >/dev/null
 
-echo "bench: clean pipeline build (linux-6.1)..." >&2
-t_pipe=$(secs build --profile linux-6.1 --out "$work/a" --cache-bust "$bust")
+for ((i = 1; i <= clean_runs; i++)); do
+  echo "bench: clean run $i/$clean_runs: rambox build (linux-6.1)..." >&2
+  timed pipe s build --profile linux-6.1 --out "$work/clean" --cache-bust "$bust-$i"
+  echo "bench: clean run $i/$clean_runs: bare make on the host..." >&2
+  timed host s host_make "$work/clean/kernel.config"
+  rm -rf "$work/host"
+  record sample -id build.clean -title "clean build, linux-6.1: \`rambox build\` (every step runs, sources cached) vs bare \`make bzImage\` on the host (same source and .config, unpack and configure included)" \
+    -unit s -target "ratio <= 1.05" -run "$i" -value "$pipe" -compare "$host"
 
-echo "bench: bare make on the host..." >&2
-mkdir -p "$work/host/linux"
-t_host=$(secs bash -c "tar -xf '$src' -C '$work/host/linux' --strip-components=1 && cd '$work/host/linux' && \
-  cp '$work/a/kernel.config' .config && make -s ARCH=x86_64 olddefconfig >/dev/null && \
-  SOURCE_DATE_EPOCH=1700000000 KBUILD_BUILD_USER=rambox KBUILD_BUILD_HOST=rambox make -s -j2 ARCH=x86_64 bzImage >/dev/null 2>&1")
+  echo "bench: clean run $i/$clean_runs: rambox build --timings, rambox publish --timings..." >&2
+  timed staged s build --profile linux-6.1 --out "$work/staged" --cache-bust "$bust-$i-timings" --timings "$work/build-timings.json"
+  record sample -id build.clean-timings -title "clean build, linux-6.1, with --timings (stages one after another)" -unit s -run "$i" -value "$staged"
+  record timings -run "$i" -id-prefix build.stage -title "build stage {stage}: clean linux-6.1 build with --timings" "$work/build-timings.json"
+  rm -rf "$work/oci"
+  "$work/rambox" publish --bundle "$work/staged" --to "oci:$work/oci:bench" --key "$work/key/cosign.key" \
+    --timings "$work/publish-timings.json" >/dev/null
+  record timings -run "$i" -id-prefix publish.stage -title "publish stage {stage}: \`rambox publish\` of that bundle to a new OCI layout" "$work/publish-timings.json"
+done
 
-echo "bench: warm no-op..." >&2
-# (The fragment and rootfs changes below reuse the clean build's cached
-# steps and its kernel object tree, as a developer's next build would.)
-t_noop=$(secs build --profile linux-6.1 --out "$work/a" --cache-bust "$bust")
+# The later steps reuse the last clean build's cached steps and its kernel
+# object tree, as a developer's next build would.
+for ((i = 1; i <= runs; i++)); do
+  echo "bench: warm no-op $i/$runs..." >&2
+  timed t s build --profile linux-6.1 --out "$work/clean" --cache-bust "$bust-$clean_runs"
+  record sample -id build.noop -title "warm no-op \`rambox build\` (engine up, nothing changed)" -unit s -target "<= 3 s" -run "$i" -value "$t"
+done
 
-echo "bench: one-line fragment change..." >&2
 cp -r kernel-configs "$work/profiles"
-# One line: BOOTP next to DHCP in the kernel's IP autoconfiguration.
-sed -i '/^# CONFIG_IP_PNP_BOOTP is not set$/d' "$work/profiles/linux-6.1/fragment.config"
-echo "CONFIG_IP_PNP_BOOTP=y" >>"$work/profiles/linux-6.1/fragment.config"
-t_frag=$(secs build --profiles "$work/profiles" --profile linux-6.1 --out "$work/b" --cache-bust "$bust")
+frag=$work/profiles/linux-6.1/fragment.config
+for ((i = 1; i <= runs; i++)); do
+  o=${frag_options[i - 1]}
+  echo "bench: fragment change $i/$runs: CONFIG_$o=y..." >&2
+  sed -i "/^# CONFIG_$o is not set\$/d" "$frag"
+  echo "CONFIG_$o=y" >>"$frag"
+  timed t s build --profiles "$work/profiles" --profile linux-6.1 --out "$work/frag" --cache-bust "$bust-$clean_runs"
+  record sample -id build.fragment -title "one-line kernel fragment change -> new outputs" -unit s -target "<= 10 s" -run "$i" -value "$t"
+done
+opts=$(printf 'CONFIG_%s=y, ' "${frag_options[@]:0:runs}")
+record note "build: each fragment-change run turns on one more option, on top of the previous run's: ${opts%, }."
 
-echo "bench: one rootfs file change..." >&2
 cp -r rootfs "$work/rootfs"
-echo "# bench" >>"$work/rootfs/tree/etc/hosts"
-t_root=$(secs build --profile linux-6.1 --rootfs "$work/rootfs" --out "$work/c" --cache-bust "$bust")
+for ((i = 1; i <= runs; i++)); do
+  echo "bench: rootfs change $i/$runs..." >&2
+  echo "# bench $i" >>"$work/rootfs/tree/etc/hosts"
+  timed t s build --profile linux-6.1 --rootfs "$work/rootfs" --out "$work/rootfs-out" --cache-bust "$bust-$clean_runs"
+  record sample -id build.rootfs -title "one rootfs file change -> new outputs" -unit s -target "<= 5 s" -run "$i" -value "$t"
+done
 
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
-{
-  echo "# build pipeline benchmark (linux-6.1 profile, Debian linux-source-6.1)"
-  echo
-  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores; one run each, side by side."
-  echo "Produced by \`just bench-build\` (bench/build.sh)."
-  echo
-  echo "| measurement | seconds | target |"
-  echo "|---|---:|---:|"
-  echo "| clean pipeline build (fetch cached, all steps run) | $t_pipe | |"
-  echo "| bare \`make -j2 bzImage\` on the host, same source and .config | $t_host | |"
-  echo "| ratio pipeline / bare make | $(ratio "$t_pipe" "$t_host") | <= 1.05 |"
-  echo "| warm no-op \`rambox build\` | $t_noop | <= 3 |"
-  echo "| one-line fragment change -> new outputs | $t_frag | <= 10 |"
-  echo "| one rootfs file change -> new outputs | $t_root | <= 5 |"
-  echo
-  echo "Both sides unpack the source and configure it; the pipeline also builds busybox"
-  echo "and the initramfs (in parallel with the kernel), and runs every step in a container."
-} >bench/build.md
-cat bench/build.md
+record note "build: both sides of the clean build unpack the source and configure it; the pipeline also builds busybox" \
+  "and the initramfs (in parallel with the kernel) and runs every step in a container. The stage rows and the chart come" \
+  "from separate clean builds with --timings, which run the stages one after another; fetch is a source-cache hit" \
+  "(sha256 checked)."
+bench_done

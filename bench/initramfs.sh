@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Benchmark: `rambox initramfs` against the classic
-# `find | cpio -o -H newc --reproducible | gzip -9 -n` on the same tree,
-# interleaved in one run; median wall time of $RUNS runs and output size.
-# Writes bench/initramfs.md. Run through `just bench-initramfs`.
+# `find | cpio -o -H newc --reproducible | gzip -9 -n` on the same tree.
+# Each run times both back to back (which goes first alternates) and keeps
+# both outputs' sizes; $RUNS runs (default 9).
+# Records bench/results/initramfs.jsonl. Run through `just bench-initramfs`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 runs=${RUNS:-9}
 busybox=${BUSYBOX:-/bin/busybox}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bench_init initramfs
 
-go build -o "$work/rambox" ./cmd/rambox
 script=$work/simple.script
 # Same inputs for both sides: the udhcpc script from the pinned source.
 "$work/rambox" initramfs --rootfs rootfs --busybox "$busybox" -o "$work/seed.cpio.gz"
@@ -18,37 +18,23 @@ mkdir "$work/tree"
 (cd "$work/tree" && gzip -dc "$work/seed.cpio.gz" | cpio -idm --quiet)
 cp "$work/tree/bin/simple.script" "$script"
 
-rambox_cmd=("$work/rambox" initramfs --rootfs rootfs --busybox "$busybox" --udhcpc-script "$script" --epoch 0 -o "$work/rambox.cpio.gz")
-classic() { (cd "$work/tree" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --reproducible -R 0:0 --quiet | gzip -9 -n >"$work/classic.cpio.gz"); }
+rambox_side() { "$work/rambox" initramfs --rootfs rootfs --busybox "$busybox" --udhcpc-script "$script" --epoch 0 -o "$work/rambox.cpio.gz" >/dev/null; }
+classic_side() { (cd "$work/tree" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --reproducible -R 0:0 --quiet | gzip -9 -n >"$work/classic.cpio.gz"); }
 
-ms() { local s=$(date +%s%N); "$@"; echo $(( ($(date +%s%N) - s) / 1000000 )); }
-a=() b=()
-for ((i = 0; i < runs; i++)); do
-  a+=("$(ms "${rambox_cmd[@]}" | tail -1)")
-  b+=("$(ms classic | tail -1)")
+title="initramfs: \`rambox initramfs\` vs \`find | cpio -H newc --reproducible | gzip -9 -n\`, same tree"
+for ((i = 1; i <= runs; i++)); do
+  if ((i % 2)); then
+    timed a ms rambox_side
+    timed b ms classic_side
+  else
+    timed b ms classic_side
+    timed a ms rambox_side
+  fi
+  record sample -id initramfs.time -title "$title: wall time" -unit ms -target "ratio <= 0.50" -run "$i" -value "$a" -compare "$b"
+  record sample -id initramfs.size -title "$title: size" -unit B -target "ratio <= 1.00" -run "$i" \
+    -value "$(stat -c %s "$work/rambox.cpio.gz")" -compare "$(stat -c %s "$work/classic.cpio.gz")"
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ma=$(median "${a[@]}") mb=$(median "${b[@]}")
-sa=$(stat -c %s "$work/rambox.cpio.gz") sb=$(stat -c %s "$work/classic.cpio.gz")
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
-
-report=bench/initramfs.md
-{
-  echo "# initramfs: rambox vs find | cpio | gzip -9"
-  echo
-  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -m)), busybox $(stat -c %s "$busybox") bytes;"
-  echo "median of $runs interleaved runs. Produced by \`just bench-initramfs\` (bench/initramfs.sh)."
-  echo
-  echo "| | rambox initramfs | find \\| cpio --reproducible \\| gzip -9 -n | ratio | target |"
-  echo "|---|---:|---:|---:|---:|"
-  echo "| time (ms) | $ma | $mb | $(ratio "$ma" "$mb") | <= 0.50 |"
-  echo "| size (bytes) | $sa | $sb | $(ratio "$sa" "$sb") | <= 1.00 |"
-  echo
-  echo "Runs (ms): rambox ${a[*]}; classic ${b[*]}."
-  echo
-  echo "Why the size ratio sits above 1.00: every Go deflate is a little larger than zlib -9 on"
-  echo "this input (measured once on the same cpio: Go stdlib level 9 +3.5 %, klauspost level 9"
-  echo "+2.2 %, pgzip 1 MiB blocks +2.5 %, 2 MiB blocks +2.2 %); zlib's lazy matcher wins. rambox"
-  echo "keeps pgzip (pinned level 9, 1 MiB blocks) for the time ratio and pure-Go determinism."
-} >"$report"
-cat "$report"
+record note "initramfs: busybox is $busybox ($(stat -c %s "$busybox") bytes). The size ratio sits above 1.00 because" \
+  "Go's deflate compresses this input a little worse than zlib -9 (its lazy matcher wins); rambox keeps pgzip" \
+  "(pinned level 9, 1 MiB blocks) for the time ratio and pure-Go determinism."
+bench_done

@@ -102,9 +102,9 @@ func (r *Report) StageBars() (bars []StageBar, missing []string, err error) {
 	return bars, missing, nil
 }
 
-// FormatValue shows v with its unit: seconds with one decimal from 10 up
-// and two below; other units (counts of ms, bytes, KiB) as whole numbers
-// when they are whole, else like seconds.
+// FormatValue shows v with its unit: seconds as FormatNumber does; other
+// units (counts of ms, bytes, KiB) as whole numbers when they are whole,
+// else as FormatNumber does.
 func FormatValue(v float64, unit string) string {
 	if unit != "s" && v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return strconv.FormatFloat(v, 'f', 0, 64) + " " + unit
@@ -112,12 +112,16 @@ func FormatValue(v float64, unit string) string {
 	return FormatNumber(v) + " " + unit
 }
 
-// FormatNumber shows v with one decimal from 10 up and two below.
+// FormatNumber shows v with one decimal from 10 up, two from 0.1 up, and
+// three below (a few milliseconds still show as seconds).
 func FormatNumber(v float64) string {
-	if math.Abs(v) >= 10 {
+	switch a := math.Abs(v); {
+	case a >= 10:
 		return strconv.FormatFloat(v, 'f', 1, 64)
+	case a >= 0.1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
-	return strconv.FormatFloat(v, 'f', 2, 64)
+	return strconv.FormatFloat(v, 'f', 3, 64)
 }
 
 // cell escapes what would end a markdown table cell.

@@ -119,7 +119,10 @@ func TestFormatValue(t *testing.T) {
 		{6.7, "s", "6.70 s"},
 		{1, "s", "1.00 s"},
 		{0.41, "s", "0.41 s"},
-		{0.045, "s", "0.04 s"},
+		{0.1, "s", "0.10 s"},
+		{0.06, "s", "0.060 s"},
+		{0.003, "s", "0.003 s"},
+		{0, "s", "0.000 s"},
 	}
 	for _, tt := range tests {
 		if got := FormatValue(tt.v, tt.unit); got != tt.want {

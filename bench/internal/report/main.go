@@ -84,7 +84,7 @@ func run(resultsDir, out, chartPath string, order []string) error {
 
 // stageChart is the chart of where the build time goes.
 func stageChart(bars []benchdata.StageBar) barchart.Chart {
-	c := barchart.Chart{Title: "rambox build: median seconds per stage"}
+	c := barchart.Chart{Title: "rambox build + rambox publish: median seconds per stage"}
 	total, minRuns, maxRuns := 0.0, bars[0].Runs, bars[0].Runs
 	for _, b := range bars {
 		total += b.Seconds

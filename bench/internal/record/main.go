@@ -80,7 +80,9 @@ func start(file string, args []string) error {
 	}
 	if out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output(); err == nil {
 		m.Commit = strings.TrimSpace(string(out))
-		st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output()
+		// The bench's own outputs do not make the measured code dirty.
+		st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+			":(exclude)bench/results", ":(exclude)bench/REPORT.md", ":(exclude)bench/build-stages.png").Output()
 		m.Dirty = err != nil || len(st) > 0
 	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {

@@ -88,9 +88,10 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 	host := c.Host()
 	tc := stages.ToolchainContainer(c, cfg.Toolchain)
 	profileDir := host.Directory(cfg.Profile.Dir, dagger.HostDirectoryOpts{Include: []string{"fragment.config", "profile.env"}})
+	patchesDir := filepath.Join(cfg.Profile.Dir, "patches")
 	patches := c.Directory()
 	if len(cfg.Profile.Patches) > 0 {
-		patches = host.Directory(filepath.Join(cfg.Profile.Dir, "patches"), dagger.HostDirectoryOpts{Include: []string{"*.patch"}})
+		patches = host.Directory(patchesDir, dagger.HostDirectoryOpts{Include: []string{"*.patch"}})
 	}
 	toolchain, err := toolchainInfo(ctx, c, cfg)
 	if err != nil {
@@ -139,7 +140,7 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 		Toolchain:       toolchain,
 		Patches:         cfg.Profile.Patches,
 	}
-	if err := export(ctx, outputs, info, filepath.Join(cfg.Profile.Dir, "patches"), cfg.OutDir); err != nil {
+	if err := export(ctx, outputs, info, patchesDir, cfg.OutDir); err != nil {
 		return nil, err
 	}
 	timer.mark("export")

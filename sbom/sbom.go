@@ -147,19 +147,22 @@ func Generate(in Input) (*Document, error) {
 		}
 		return b, nil
 	}
-	kconfig, err := read(in.Outputs, bundle.KernelConfig)
-	if err != nil {
-		return nil, err
-	}
-	bbconfig, err := read(in.Outputs, bundle.BusyboxConfig)
-	if err != nil {
-		return nil, err
+	// Every output is read once: the configs give the versions, and all
+	// of them their checksums below.
+	outputFiles := map[string][]byte{}
+	for _, name := range []string{bundle.Kernel, bundle.Initramfs, bundle.KernelConfig, bundle.BusyboxConfig} {
+		b, err := read(in.Outputs, name)
+		if err != nil {
+			return nil, err
+		}
+		outputFiles[name] = b
 	}
 	versions := map[string]string{}
-	if versions["linux"], err = KernelVersion(kconfig); err != nil {
+	var err error
+	if versions["linux"], err = KernelVersion(outputFiles[bundle.KernelConfig]); err != nil {
 		return nil, err
 	}
-	if versions["busybox"], err = BusyboxVersion(bbconfig); err != nil {
+	if versions["busybox"], err = BusyboxVersion(outputFiles[bundle.BusyboxConfig]); err != nil {
 		return nil, err
 	}
 
@@ -227,12 +230,8 @@ func Generate(in Input) (*Document, error) {
 		{bundle.BusyboxConfig, "TEXT", "SPDXRef-Package-busybox", "BUILD_DEPENDENCY_OF"},
 	}
 	for _, o := range outputs {
-		b, err := read(in.Outputs, o.name)
-		if err != nil {
-			return nil, err
-		}
 		id := "SPDXRef-File-" + spdxIDPart(o.name)
-		doc.Files = append(doc.Files, fileInfo(id, "./"+o.name, o.purpose, b))
+		doc.Files = append(doc.Files, fileInfo(id, "./"+o.name, o.purpose, outputFiles[o.name]))
 		rel(bundleID, "CONTAINS", id)
 		rel(id, o.relType, o.related)
 	}

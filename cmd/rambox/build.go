@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,13 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// Names a build step may give its container (--container-host/-user):
+// plain enough to pass through hostname(1) and a sed expression.
+var (
+	hostName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+	userName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+)
 
 // defaultCmdline is the kernel command line a bundle carries unless told
 // otherwise: the kernel configures eth0 by DHCP (a second DHCP round after

@@ -4,17 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"math"
-	"regexp"
 	"time"
 
 	"rambox/atomicfile"
-)
-
-// Names a build step may give its container (--container-host/-user):
-// plain enough to pass through hostname(1) and a sed expression.
-var (
-	hostName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
-	userName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 )
 
 // stageTimings is what --timings writes: each stage's seconds, in the

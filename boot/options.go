@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"rambox/pxe"
+	"rambox/tftproot"
 )
 
 // Server sides (--net).
@@ -123,7 +124,7 @@ func (o Options) Validate() error {
 var macPattern = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
 
 // TFTP root files every PXE boot reads.
-var requiredFiles = []string{pxe.BootFile, "ldlinux.c32", pxe.KernelFile, pxe.InitramfsFile}
+var requiredFiles = []string{tftproot.BootFile, tftproot.LdlinuxFile, tftproot.KernelFile, tftproot.InitramfsFile}
 
 func (o Options) plan() (*plan, error) {
 	o = o.withDefaults()
@@ -219,7 +220,7 @@ func (o Options) plan() (*plan, error) {
 		names, _ := pxe.ConfigNames(strings.ReplaceAll(p.mac, ":", "-"), p.clientIP)
 		found := false
 		for _, n := range names {
-			if _, err := os.Stat(filepath.Join(o.TFTPRoot, "pxelinux.cfg", n)); err == nil {
+			if _, err := os.Stat(filepath.Join(o.TFTPRoot, tftproot.ConfigDir, n)); err == nil {
 				found = true
 				break
 			}

@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"rambox/pxe"
 	"rambox/selftest"
+	"rambox/tftproot"
 )
 
 // qemuArgs are QEMU's arguments for a PXE boot through netdev n0: TCG
@@ -32,7 +32,7 @@ func qemuArgs(p *plan, netdev string) []string {
 
 // userNetdev is QEMU's user networking with its TFTP server on root.
 func userNetdev(root string) string {
-	return "user,id=n0,tftp=" + qemuEscape(root) + ",bootfile=" + pxe.BootFile
+	return "user,id=n0,tftp=" + qemuEscape(root) + ",bootfile=" + tftproot.BootFile
 }
 
 // tapNetdev attaches to an existing tap device.

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"rambox/tftproot"
 )
 
 // makeView copies what a PXE client reads from root (its top-level files,
@@ -36,7 +38,7 @@ func makeView(root string, words []string) (dir string, err error) {
 		name := e.Name()
 		// bundles/, current and previous hold whole bundles; the served
 		// names point into current.
-		if strings.HasPrefix(name, ".") || name == "bundles" || name == "current" || name == "previous" {
+		if strings.HasPrefix(name, ".") || name == tftproot.BundlesDir || name == tftproot.Current || name == tftproot.Previous {
 			continue
 		}
 		src := filepath.Join(root, name)
@@ -49,7 +51,7 @@ func makeView(root string, words []string) (dir string, err error) {
 			if err := copyFile(src, filepath.Join(dir, name)); err != nil {
 				return dir, err
 			}
-		case fi.IsDir() && name == "pxelinux.cfg":
+		case fi.IsDir() && name == tftproot.ConfigDir:
 			n, err := appendToConfigs(src, filepath.Join(dir, name), words)
 			if err != nil {
 				return dir, err

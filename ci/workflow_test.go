@@ -23,12 +23,17 @@ func actionlint(t *testing.T, path string) string {
 	}
 	cmd := exec.Command("go", "tool", "actionlint", "-no-color", "-oneline", abs)
 	cmd.Dir = ".." // the module root, where go.mod pins the tool
-	out, err := cmd.CombinedOutput()
+	// Findings are actionlint's stdout. The go command's own chatter (on an
+	// empty module cache, "go: downloading ..." for the tool's modules)
+	// goes to stderr and is not a finding.
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("running actionlint: %v\n%s", err, out)
+		t.Fatalf("running actionlint: %v\n%s", err, stderr.String())
 	}
 	if (err == nil) != (len(strings.TrimSpace(string(out))) == 0) {
-		t.Fatalf("actionlint exit %v with output:\n%s", err, out)
+		t.Fatalf("actionlint exit %v with output:\n%s\nstderr:\n%s", err, out, stderr.String())
 	}
 	return strings.TrimSpace(string(out))
 }

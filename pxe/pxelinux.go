@@ -4,12 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-)
 
-// Names of the kernel and initramfs in the TFTP root.
-const (
-	KernelFile    = "bzImage"
-	InitramfsFile = "initramfs.cpio.gz"
+	"rambox/tftproot"
 )
 
 // NodeCmdline is the kernel command line for one node: the bundle's, with
@@ -42,7 +38,7 @@ func NodeCmdline(bundleCmdline string, n Node, nw *Network) string {
 
 // PxelinuxConfig is the pxelinux.cfg file for one command line.
 func PxelinuxConfig(cmdline string) string {
-	return fmt.Sprintf("DEFAULT rambox\nLABEL rambox\n  KERNEL %s\n  APPEND initrd=%s %s\n", KernelFile, InitramfsFile, cmdline)
+	return fmt.Sprintf("DEFAULT rambox\nLABEL rambox\n  KERNEL %s\n  APPEND initrd=%s %s\n", tftproot.KernelFile, tftproot.InitramfsFile, cmdline)
 }
 
 // NodeConfigs returns pxelinux.cfg/<HEXIP> -> contents for every node.

@@ -21,18 +21,14 @@ import (
 	"sort"
 
 	"rambox/bundle"
-	"rambox/pxe"
 )
-
-// Bootloader files pxelinux needs beside it.
-var bootloaderFiles = []string{"pxelinux.0", "ldlinux.c32"}
 
 // DefaultBootloaderDirs are where Debian's pxelinux and syslinux-common
 // packages put them.
 var DefaultBootloaderDirs = []string{"/usr/lib/PXELINUX", "/usr/lib/syslinux/modules/bios"}
 
 // served are the names tftpd serves from DIR, each a symlink into current.
-var served = append([]string{"pxelinux.cfg", pxe.KernelFile, pxe.InitramfsFile}, bootloaderFiles...)
+var served = append([]string{ConfigDir, KernelFile, InitramfsFile}, BootloaderFiles...)
 
 // Options say what to lay out besides the bundle's own files.
 type Options struct {
@@ -45,7 +41,7 @@ type Options struct {
 // directory.
 func Install(root string, f *bundle.Fetched, o Options) (string, error) {
 	hex := f.Manifest.Digest.Encoded()
-	bundles := filepath.Join(root, "bundles")
+	bundles := filepath.Join(root, BundlesDir)
 	if err := os.MkdirAll(bundles, 0o755); err != nil {
 		return "", err
 	}
@@ -69,19 +65,19 @@ func Install(root string, f *bundle.Fetched, o Options) (string, error) {
 	} else if err != nil {
 		return "", err
 	}
-	cur, _ := os.Readlink(filepath.Join(root, "current"))
-	if want := filepath.Join("bundles", hex); cur != want {
+	cur, _ := os.Readlink(filepath.Join(root, Current))
+	if want := filepath.Join(BundlesDir, hex); cur != want {
 		if cur != "" {
-			if err := replaceLink(root, "previous", cur); err != nil {
+			if err := replaceLink(root, Previous, cur); err != nil {
 				return "", err
 			}
 		}
-		if err := replaceLink(root, "current", want); err != nil {
+		if err := replaceLink(root, Current, want); err != nil {
 			return "", err
 		}
 	}
 	for _, name := range served {
-		if err := replaceLink(root, name, filepath.Join("current", name)); err != nil {
+		if err := replaceLink(root, name, filepath.Join(Current, name)); err != nil {
 			return "", err
 		}
 	}
@@ -102,7 +98,7 @@ func populate(dir string, f *bundle.Fetched, o Options) error {
 	if err := os.WriteFile(filepath.Join(dir, bundle.InfoFile), f.InfoJSON, 0o644); err != nil {
 		return err
 	}
-	for _, bl := range bootloaderFiles {
+	for _, bl := range BootloaderFiles {
 		src, err := findBootloader(bl, o.BootloaderDirs)
 		if err != nil {
 			return err
@@ -115,7 +111,7 @@ func populate(dir string, f *bundle.Fetched, o Options) error {
 			return err
 		}
 	}
-	cfgDir := filepath.Join(dir, "pxelinux.cfg")
+	cfgDir := filepath.Join(dir, ConfigDir)
 	if err := os.Mkdir(cfgDir, 0o755); err != nil {
 		return err
 	}
@@ -168,19 +164,19 @@ var ErrNoPrevious = errors.New("no previous bundle to roll back to")
 // Rollback makes the previous bundle current again (and the current one
 // previous, so a second rollback undoes the first).
 func Rollback(root string) (string, error) {
-	prev, err := os.Readlink(filepath.Join(root, "previous"))
+	prev, err := os.Readlink(filepath.Join(root, Previous))
 	if err != nil {
 		return "", ErrNoPrevious
 	}
 	if _, err := os.Stat(filepath.Join(root, prev)); err != nil {
 		return "", fmt.Errorf("previous bundle %s: %w", prev, err)
 	}
-	cur, err := os.Readlink(filepath.Join(root, "current"))
+	cur, err := os.Readlink(filepath.Join(root, Current))
 	if err != nil {
 		return "", fmt.Errorf("no current bundle: %w", err)
 	}
-	if err := replaceLink(root, "current", prev); err != nil {
+	if err := replaceLink(root, Current, prev); err != nil {
 		return "", err
 	}
-	return prev, replaceLink(root, "previous", cur)
+	return prev, replaceLink(root, Previous, cur)
 }

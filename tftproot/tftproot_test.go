@@ -23,7 +23,7 @@ func fetched(kernel string) *bundle.Fetched {
 
 func bootloaders(t *testing.T) string {
 	dir := t.TempDir()
-	for _, f := range bootloaderFiles {
+	for _, f := range BootloaderFiles {
 		os.WriteFile(filepath.Join(dir, f), []byte("loader "+f), 0o644)
 	}
 	return dir

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,7 +67,8 @@ func TestPipelineLinux61(t *testing.T) {
 	// A fresh cache-bust value makes the first run build everything even on
 	// an engine that built this before; the second run, same value, must not.
 	bust := fmt.Sprint(time.Now().UnixNano())
-	args := []string{"build", "--profile", "linux-6.1", "--source", override, "--out", out, "--epoch", "1700000000", "--cache-bust", bust}
+	// --verbose: the checks below read the engine's log as well as the stage lines.
+	args := []string{"build", "--verbose", "--profile", "linux-6.1", "--source", override, "--out", out, "--epoch", "1700000000", "--cache-bust", bust}
 
 	log1, err := rambox(t, bin, args...)
 	if err != nil {
@@ -141,6 +143,9 @@ func TestPipelineLinux61(t *testing.T) {
 	if !strings.Contains(log1, "| rambox-stage: kernel build") {
 		t.Errorf("first run's log does not show the kernel build running; the cache-hit check below would prove nothing")
 	}
+	if !stageLine(log1, "kernel build", "built") {
+		t.Errorf("first run does not report the kernel build as built:\n%s", tail(log1, 40))
+	}
 	first := map[string]string{}
 	for _, f := range info.Files {
 		first[f.Name] = f.SHA256
@@ -151,6 +156,11 @@ func TestPipelineLinux61(t *testing.T) {
 	}
 	if strings.Contains(log2, "| rambox-stage: kernel") || strings.Contains(log2, "| rambox-stage: busybox") {
 		t.Errorf("second run re-ran a build step; want every step served from the cache:\n%s", tail(log2, 40))
+	}
+	for _, stage := range []string{"kernel unpack", "kernel configure", "kernel build", "busybox", "initramfs"} {
+		if !stageLine(log2, stage, "cached") {
+			t.Errorf("second run does not report %s as cached:\n%s", stage, tail(log2, 40))
+		}
 	}
 	for name, sum := range first {
 		if got := sha256File(t, filepath.Join(out, name)); got != sum {
@@ -179,12 +189,15 @@ func TestPipelineRejectsDroppedOption(t *testing.T) {
 	}
 	os.WriteFile(frag, b, 0o644)
 	out := t.TempDir()
-	log, err := rambox(t, bin, "build", "--profiles", profiles, "--profile", "broken", "--out", out, "--epoch", "1",
+	log, err := rambox(t, bin, "build", "--verbose", "--profiles", profiles, "--profile", "broken", "--out", out, "--epoch", "1",
 		"--source", "linux="+debianKernelSource+"@sha256:"+sha256File(t, debianKernelSource))
 	if err == nil {
 		t.Fatalf("build with a dropped option succeeded:\n%s", tail(log, 30))
 	}
-	for _, w := range []string{"CONFIG_IP_PNP_DHCP=y", "unmet dependency: CONFIG_IP_PNP is off", "fragment.config"} {
+	if !stageLine(log, "kernel configure", "failed") {
+		t.Errorf("output does not report the kernel configure stage as failed:\n%s", tail(log, 30))
+	}
+	for _, w := range []string{"CONFIG_IP_PNP_DHCP=y", "unmet dependency: CONFIG_IP_PNP is off", "fragment.config", "the engine's whole log: " + out + ".engine.log"} {
 		if !strings.Contains(log, w) {
 			t.Errorf("error output lacks %q:\n%s", w, tail(log, 30))
 		}
@@ -195,6 +208,13 @@ func TestPipelineRejectsDroppedOption(t *testing.T) {
 	if ents, _ := os.ReadDir(out); len(ents) != 0 {
 		t.Errorf("failed build left %v in the output directory", ents)
 	}
+}
+
+// stageLine says whether a build's output has the line that reports stage
+// finished with status, as `rambox build` prints it when stderr is not a
+// terminal: "rambox build: kernel build   212.4 s  (built)".
+func stageLine(log, stage, status string) bool {
+	return regexp.MustCompile(`(?m)^rambox build: ` + regexp.QuoteMeta(stage) + ` +\d+\.\d s  \(` + status + `\)$`).MatchString(log)
 }
 
 func tail(s string, n int) string {

@@ -11,13 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"dagger.io/dagger"
 
 	"rambox/bundle"
 	"rambox/kconfig"
 	"rambox/profile"
+	"rambox/progress"
 	"rambox/sbom"
 	"rambox/stages"
 )
@@ -36,41 +36,41 @@ type Config struct {
 	Timezone      string
 	KernelCmdline string
 	OutDir        string
-	Log           io.Writer // Dagger's progress output
-	// StageDone, when set, is told how long each stage took, and the
-	// stages run one after another so that each figure is that stage's
-	// alone (toolchain, kernel, busybox, initramfs, export). Unset, Dagger
-	// runs busybox alongside the kernel.
-	StageDone func(stage string, took time.Duration)
+	Log           io.Writer // the engine's log, as it comes (--verbose)
+	// LogFile, when set, gets the engine's whole log too. It is created
+	// once an engine is found, and a failed build's error names it.
+	LogFile string
+	// Progress, when set, is told as each stage starts and ends. The
+	// stages run one after another, so each one's time is its own.
+	Progress func(progress.Event)
 }
 
-// stageTimer reports each stage's time to Config.StageDone: the time since
-// the previous stage finished.
-type stageTimer struct {
-	report func(stage string, took time.Duration)
-	last   time.Time
+// stager runs the stages and reports them to Config.Progress.
+type stager struct {
+	report func(progress.Event)
+	ran    *progress.Ran // which steps ran, from the engine's log
 }
 
-// wait runs a stage to completion and reports it, when timing; otherwise
-// it does nothing and Dagger schedules the stage when its output is needed.
-func (t *stageTimer) wait(ctx context.Context, stage string, sync func(context.Context) error) error {
-	if t.report == nil {
-		return nil
-	}
-	if err := sync(ctx); err != nil {
+// run runs one stage to completion. step is the name its script prints
+// when the step runs (see stages.Marker), telling a cache miss from a
+// hit; a stage without one ("") is reported Done.
+func (s stager) run(ctx context.Context, stage, step string, sync func(context.Context) error) error {
+	err := progress.Stage(s.report, stage, func() (progress.Status, error) {
+		if err := sync(ctx); err != nil {
+			return progress.Failed, err
+		}
+		switch {
+		case step == "":
+			return progress.Done, nil
+		case s.ran.Seen(step):
+			return progress.Built, nil
+		}
+		return progress.Cached, nil
+	})
+	if err != nil {
 		return stepError(stage, err)
 	}
-	t.mark(stage)
 	return nil
-}
-
-// mark reports a stage that just finished.
-func (t *stageTimer) mark(stage string) {
-	if t.report != nil {
-		now := time.Now()
-		t.report(stage, now.Sub(t.last))
-		t.last = now
-	}
 }
 
 // Run builds the bundle into cfg.OutDir and returns its bundle.json.
@@ -78,12 +78,47 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 	if err := findEngine(); err != nil {
 		return nil, err
 	}
-	c, err := dagger.Connect(ctx, dagger.WithLogOutput(cfg.Log))
+	st := stager{report: cfg.Progress, ran: progress.NewRan(stages.Marker)}
+	if st.report == nil {
+		st.report = func(progress.Event) {}
+	}
+	logs := []io.Writer{st.ran}
+	if cfg.Log != nil {
+		logs = append(logs, cfg.Log)
+	}
+	if cfg.LogFile != "" {
+		f, err := createLog(cfg.LogFile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		logs = append(logs, f)
+	}
+	info, err := run(ctx, cfg, st, io.MultiWriter(logs...))
+	if err != nil && cfg.LogFile != "" {
+		return nil, fmt.Errorf("%w\nthe engine's whole log: %s", err, cfg.LogFile)
+	}
+	return info, err
+}
+
+func createLog(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("engine log: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("engine log: %w", err)
+	}
+	return f, nil
+}
+
+// run is the build itself, top to bottom, one stage at a time.
+func run(ctx context.Context, cfg Config, st stager, log io.Writer) (*bundle.Info, error) {
+	c, err := dagger.Connect(ctx, dagger.WithLogOutput(log))
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the Dagger engine: %w", err)
 	}
 	defer c.Close()
-	timer := &stageTimer{report: cfg.StageDone, last: time.Now()}
 
 	host := c.Host()
 	tc := stages.ToolchainContainer(c, cfg.Toolchain)
@@ -93,18 +128,26 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 	if len(cfg.Profile.Patches) > 0 {
 		patches = host.Directory(patchesDir, dagger.HostDirectoryOpts{Include: []string{"*.patch"}})
 	}
-	toolchain, err := toolchainInfo(ctx, c, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := timer.wait(ctx, "toolchain", func(ctx context.Context) error { _, err := tc.Sync(ctx); return err }); err != nil {
+	var toolchain bundle.Toolchain
+	if err := st.run(ctx, "toolchain", "", func(ctx context.Context) error {
+		if toolchain, err = toolchainInfo(ctx, c, cfg); err != nil {
+			return err
+		}
+		_, err := tc.Sync(ctx)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	rootfs := host.Directory(cfg.RootfsDir, dagger.HostDirectoryOpts{Include: []string{"initramfs.list", "tree/"}})
 
 	unpacked := stages.KernelUnpack(c, tc, host.File(cfg.KernelSource), patches, cfg.Repro)
+	if err := st.run(ctx, "kernel unpack", stages.StepKernelUnpack, func(ctx context.Context) error { _, err := unpacked.Sync(ctx); return err }); err != nil {
+		return nil, err
+	}
 	configured := stages.KernelConfigure(unpacked, profileDir, cfg.Repro)
-	if err := checkKernelConfig(ctx, cfg.Profile, configured); err != nil {
+	if err := st.run(ctx, "kernel configure", stages.StepKernelConfigure, func(ctx context.Context) error {
+		return checkKernelConfig(ctx, cfg.Profile, configured)
+	}); err != nil {
 		return nil, err
 	}
 	// One object tree per profile, kernel source, toolchain and cache-bust
@@ -113,15 +156,15 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 	objects := c.CacheVolume(fmt.Sprintf("rambox-kobj-%s-%.12s-%.19s-%s", cfg.Profile.Name,
 		filepath.Base(cfg.KernelSource), toolchain.Digest, cfg.Toolchain.CacheBust))
 	kernel := stages.KernelBuild(configured, objects, cfg.Repro)
-	if err := timer.wait(ctx, "kernel", func(ctx context.Context) error { _, err := kernel.Sync(ctx); return err }); err != nil {
+	if err := st.run(ctx, "kernel build", stages.StepKernelBuild, func(ctx context.Context) error { _, err := kernel.Sync(ctx); return err }); err != nil {
 		return nil, err
 	}
 	busybox := stages.Busybox(c, tc, host.File(cfg.BusyboxSource), host.File(filepath.Join(cfg.RootfsDir, "busybox", "busybox.config")), cfg.Repro)
-	if err := timer.wait(ctx, "busybox", func(ctx context.Context) error { _, err := busybox.Sync(ctx); return err }); err != nil {
+	if err := st.run(ctx, "busybox", stages.StepBusybox, func(ctx context.Context) error { _, err := busybox.Sync(ctx); return err }); err != nil {
 		return nil, err
 	}
 	initramfs := stages.Initramfs(tc, host.File(cfg.RamboxBinary), rootfs, busybox, cfg.Timezone, cfg.Repro)
-	if err := timer.wait(ctx, "initramfs", func(ctx context.Context) error { _, err := initramfs.Sync(ctx); return err }); err != nil {
+	if err := st.run(ctx, "initramfs", stages.StepInitramfs, func(ctx context.Context) error { _, err := initramfs.Sync(ctx); return err }); err != nil {
 		return nil, err
 	}
 
@@ -140,10 +183,11 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 		Toolchain:       toolchain,
 		Patches:         cfg.Profile.Patches,
 	}
-	if err := export(ctx, outputs, info, patchesDir, cfg.OutDir); err != nil {
+	if err := st.run(ctx, "export", "", func(ctx context.Context) error {
+		return export(ctx, outputs, info, patchesDir, cfg.OutDir)
+	}); err != nil {
 		return nil, err
 	}
-	timer.mark("export")
 	return info, nil
 }
 
@@ -153,7 +197,7 @@ func Run(ctx context.Context, cfg Config) (*bundle.Info, error) {
 func checkKernelConfig(ctx context.Context, p *profile.Profile, configured *dagger.Container) error {
 	text, err := stages.KernelConfig(configured).Contents(ctx)
 	if err != nil {
-		return stepError("configuring the kernel (profile "+p.Name+")", err)
+		return err
 	}
 	cfg, err := kconfig.ParseConfig(strings.NewReader(text))
 	if err != nil {
@@ -206,7 +250,7 @@ func export(ctx context.Context, outputs *dagger.Directory, info *bundle.Info, p
 	}
 	defer os.RemoveAll(staging)
 	if _, err := outputs.Export(ctx, staging); err != nil {
-		return stepError("building", err)
+		return err
 	}
 	doc, err := sbom.Generate(sbom.Input{Info: info, Outputs: os.DirFS(staging), Patches: os.DirFS(patchesDir)})
 	if err != nil {

@@ -46,3 +46,17 @@ type Event struct {
 func line(stage string, took time.Duration, s Status) string {
 	return fmt.Sprintf("%-16s %6.1f s  (%s)", stage, took.Seconds(), s)
 }
+
+// Stage reports stage as running, runs it, and reports how it ended: the
+// status run returns, or Failed with run's error. Every stage of a build
+// goes through here, so the views and --timings see the same events.
+func Stage(report func(Event), stage string, run func() (Status, error)) error {
+	report(Event{Stage: stage, Status: Running})
+	start := time.Now()
+	s, err := run()
+	if err != nil {
+		s = Failed
+	}
+	report(Event{Stage: stage, Status: s, Took: time.Since(start)})
+	return err
+}

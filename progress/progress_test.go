@@ -2,6 +2,8 @@ package progress
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +101,36 @@ func TestRan(t *testing.T) {
 			}
 			if got := r.Seen(tc.step); got != tc.want {
 				t.Errorf("Ran(%q).Seen(%q) = %v, want %v", tc.log, tc.step, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStage(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name   string
+		status Status
+		err    error
+		want   []Status
+	}{
+		{"cached", Cached, nil, []Status{Running, Cached}},
+		{"failed", Built, boom, []Status{Running, Failed}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []Status
+			err := Stage(func(e Event) {
+				if e.Stage != "busybox" {
+					t.Errorf("event for stage %q, want busybox", e.Stage)
+				}
+				got = append(got, e.Status)
+			}, "busybox", func() (Status, error) { return tc.status, tc.err })
+			if !errors.Is(err, tc.err) {
+				t.Errorf("Stage returned %v, want %v", err, tc.err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("Stage reported %v, want %v", got, tc.want)
 			}
 		})
 	}

@@ -15,7 +15,8 @@ func Initramfs(tc *dagger.Container, rambox *dagger.File, rootfs, busybox *dagge
 		WithMountedFile("/work/rambox", rambox).
 		WithMountedDirectory("/work/rootfs", rootfs).
 		WithMountedDirectory("/work/busybox", busybox),
-		[]string{"/work/rambox", "initramfs",
+		[]string{"sh", "-c", `echo "$0" && exec "$@"`, Marker + StepInitramfs,
+			"/work/rambox", "initramfs",
 			"--rootfs", "/work/rootfs",
 			"--busybox", "/work/busybox/busybox",
 			"--udhcpc-script", "/work/busybox/simple.script",

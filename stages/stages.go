@@ -14,6 +14,21 @@ import (
 //go:embed scripts/*.sh
 var scripts embed.FS
 
+// Marker begins the line a step prints as it starts, followed by the
+// step's name: "rambox-stage: kernel build". A step the engine serves from
+// its cache runs nothing and prints nothing, so the line in the engine's
+// log is the sign that the step ran. scripts/*.sh print it for their steps.
+const Marker = "rambox-stage: "
+
+// The steps' names after Marker.
+const (
+	StepKernelUnpack    = "kernel unpack"
+	StepKernelConfigure = "kernel configure"
+	StepKernelBuild     = "kernel build"
+	StepBusybox         = "busybox build"
+	StepInitramfs       = "initramfs"
+)
+
 // script returns an embedded stage script as a Dagger file, so the exact
 // commands are part of every step's cache key.
 func script(c *dagger.Client, name string) *dagger.File {

@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,10 +16,13 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"rambox/bundle"
 	"rambox/initramfs"
 	"rambox/pipeline"
 	"rambox/profile"
+	"rambox/progress"
 	"rambox/sources"
 	"rambox/stages"
 )
@@ -57,7 +61,9 @@ func runBuild(args []string) error {
 		cacheBust   = fs.String("cache-bust", "", "any new `value` reruns every step (clean builds for timing and the repro gate)")
 		ctrHost     = fs.String("container-host", "", "host `name` build steps see (uname -n) instead of the engine's; the repro gate varies it")
 		ctrUser     = fs.String("container-user", "", "user `name` build steps see (whoami) instead of root's; the repro gate varies it")
-		timings     = fs.String("timings", "", "write each stage's seconds to this JSON `file`; stages then run one after another")
+		timings     = fs.String("timings", "", "write each stage's seconds to this JSON `file`")
+		logFile     = fs.String("log", "", "write the engine's whole log to this `file` (default: beside --out, OUT.engine.log)")
+		verbose     = fs.Bool("verbose", false, "also stream the engine's whole log to stderr")
 		overrides   multiFlag
 		mirrors     multiFlag
 	)
@@ -113,20 +119,34 @@ func runBuild(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var stageTimes stageTimings
-	start := time.Now()
-	cache := sources.DefaultCache()
-	kernelPin, kernelPath, err := cache.Fetch(ctx, prof.Source, ovs, http.DefaultClient, mirrors)
+	show, stopShow := stageView(os.Stderr, *verbose)
+	report := func(e progress.Event) {
+		show(e)
+		if e.Status.Ended() && e.Status != progress.Failed {
+			stageTimes.add(e.Stage, e.Took)
+		}
+	}
+	var kernelPath, bbPath string
+	var kernelPin sources.Pin
+	err = progress.Stage(report, "fetch", func() (progress.Status, error) {
+		cache := sources.DefaultCache()
+		var err error
+		if kernelPin, kernelPath, err = cache.Fetch(ctx, prof.Source, ovs, http.DefaultClient, mirrors); err != nil {
+			return progress.Failed, err
+		}
+		bbPin, bbPath, err = cache.Fetch(ctx, bbPin, ovs, http.DefaultClient, mirrors)
+		return progress.Done, err
+	})
 	if err != nil {
+		stopShow()
 		return err
 	}
-	bbPin, bbPath, err := cache.Fetch(ctx, bbPin, ovs, http.DefaultClient, mirrors)
-	if err != nil {
-		return err
+	engineLog := io.Discard
+	if *verbose {
+		engineLog = os.Stderr
 	}
-	stageTimes.add("fetch", time.Since(start))
-	var stageDone func(string, time.Duration)
-	if *timings != "" {
-		stageDone = stageTimes.add
+	if *logFile == "" {
+		*logFile = filepath.Clean(*out) + ".engine.log"
 	}
 	info, err := pipeline.Run(ctx, pipeline.Config{
 		Profile:       prof,
@@ -141,9 +161,11 @@ func runBuild(args []string) error {
 		Timezone:      *timezone,
 		KernelCmdline: *cmdline,
 		OutDir:        *out,
-		Log:           os.Stderr,
-		StageDone:     stageDone,
+		Log:           engineLog,
+		LogFile:       *logFile,
+		Progress:      report,
 	})
+	stopShow()
 	if err != nil {
 		return err
 	}
@@ -156,6 +178,19 @@ func runBuild(args []string) error {
 		fmt.Printf("%s  %s/%s (%d bytes)\n", f.SHA256, *out, f.Name, f.Size)
 	}
 	return nil
+}
+
+// stageView returns how the build's stages are shown on w, and a stop to
+// call once they are over: live rows redrawn in place when w is a
+// terminal, else one line per finished stage. With --verbose the engine's
+// log shares w, and redrawing would garble it, so it gets the plain lines.
+func stageView(w *os.File, verbose bool) (show func(progress.Event), stop func()) {
+	if verbose || !term.IsTerminal(int(w.Fd())) {
+		return progress.Plain{W: w, Prefix: "rambox build: "}.Handle, func() {}
+	}
+	live := &progress.Live{W: w}
+	live.Start(100 * time.Millisecond)
+	return live.Handle, live.Stop
 }
 
 // chooseToolchain picks the build container's source and, for a local

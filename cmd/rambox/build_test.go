@@ -3,7 +3,11 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -43,7 +47,9 @@ func TestBuildBadInput(t *testing.T) {
 }
 
 // TestBuildNoEngine runs a build whose inputs are all valid but with no
-// engine reachable: the error must say how to start one.
+// engine reachable: the error must say how to start one. Stderr is not a
+// terminal, so the stage that did run (fetch) has its one plain line, and
+// no engine log is left behind, as no engine wrote one.
 func TestBuildNoEngine(t *testing.T) {
 	tc := t.TempDir()
 	os.MkdirAll(tc+"/usr/bin", 0o755)
@@ -52,8 +58,9 @@ func TestBuildNoEngine(t *testing.T) {
 	os.WriteFile(src, []byte("not really a tarball"), 0o644)
 	sum := sha256.Sum256([]byte("not really a tarball"))
 	digest := hex.EncodeToString(sum[:])
+	outDir := filepath.Join(t.TempDir(), "out")
 	out, err := run(t, "../..", []string{"RAMBOX_CACHE=" + t.TempDir(), "_EXPERIMENTAL_DAGGER_RUNNER_HOST=unix://" + tc + "/no.sock"},
-		"build", "--profile", "linux-6.1", "--toolchain-rootfs", tc,
+		"build", "--profile", "linux-6.1", "--toolchain-rootfs", tc, "--out", outDir,
 		"--source", "linux="+src+"@sha256:"+digest, "--source", "busybox="+src+"@sha256:"+digest)
 	if err == nil {
 		t.Fatalf("build succeeded without an engine:\n%s", out)
@@ -62,5 +69,11 @@ func TestBuildNoEngine(t *testing.T) {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}
+	}
+	if fetched := regexp.MustCompile(`(?m)^rambox build: fetch +\d+\.\d s  \(done\)$`); !fetched.MatchString(out) {
+		t.Errorf("output lacks the fetch stage's line %q:\n%s", fetched, out)
+	}
+	if _, err := os.Stat(outDir + ".engine.log"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a build that found no engine left %s.engine.log (%v)", outDir, err)
 	}
 }

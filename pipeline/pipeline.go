@@ -1,6 +1,6 @@
 // Package pipeline wires the stages into one Dagger run: pinned sources ->
 // verified kernel config -> bzImage, static busybox -> initramfs, exported
-// with the SBOM, bundle.json and SHA256SUMS. Read Run top to bottom.
+// with the SBOM, bundle.json and SHA256SUMS. Read run top to bottom.
 package pipeline
 
 import (

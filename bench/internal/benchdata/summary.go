@@ -109,8 +109,10 @@ func summarizeOne(bench string, g []Sample) (Row, error) {
 }
 
 // StageOrder is the order the chart draws build stages in; stages not
-// named here follow in the order they were recorded.
-var StageOrder = []string{"fetch", "toolchain", "kernel", "busybox", "initramfs", "export", "sign", "publish"}
+// named here follow in the order they were recorded. "kernel" is the one
+// kernel stage results recorded before `rambox build` timed unpack,
+// configure and build apart.
+var StageOrder = []string{"fetch", "toolchain", "kernel", "kernel unpack", "kernel configure", "kernel build", "busybox", "initramfs", "export", "sign", "publish"}
 
 // ChartStages are the issue's stages: the chart and the report say when
 // one of them has no timing.

@@ -200,9 +200,12 @@ func generationName(g *contents, hexd string) string {
 // none is in use), and refuses a root where a real file or directory
 // stands where a symlink goes.
 func prepare(root string) error {
+	made := false
 	for _, d := range []string{BundlesDir, GenerationsDir} {
 		dir := filepath.Join(root, d)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.Mkdir(dir, 0o755); err == nil {
+			made = true
+		} else if !errors.Is(err, fs.ErrExist) {
 			return err
 		}
 		ents, err := os.ReadDir(dir)
@@ -233,7 +236,10 @@ func prepare(root string) error {
 			return fmt.Errorf("%s %w", p, ErrNotSymlink)
 		}
 	}
-	return syncDir(root)
+	if made {
+		return syncDir(root)
+	}
+	return nil
 }
 
 // place makes parent/name hold c: kept when it already does (and marked

@@ -164,3 +164,23 @@ func BenchmarkInstall10MB(b *testing.B) {
 		}
 	})
 }
+
+func TestOptionsValidate(t *testing.T) {
+	o := Options{NodeConfigs: map[string]string{"../x": "", "default": ""}, DefaultConfig: "d", Keep: -1, LockWait: -time.Second}
+	err := o.Validate()
+	for _, want := range []string{`NodeConfigs: unusable pxelinux.cfg/ name "../x"`, `name "default"`, "Keep: -1", "LockWait: -1s"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to say %q", err, want)
+		}
+	}
+	if err := (Options{NodeConfigs: map[string]string{"C0A818CB": ""}}).Validate(); err != nil {
+		t.Errorf("Validate(good) = %v", err)
+	}
+	root := t.TempDir()
+	if _, err := Install(root, fetched("kernel A"), o); err == nil {
+		t.Error("Install with bad options succeeded")
+	}
+	if ents, _ := os.ReadDir(root); len(ents) != 0 {
+		t.Errorf("Install with bad options wrote %d entries into the root", len(ents))
+	}
+}

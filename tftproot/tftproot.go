@@ -61,6 +61,23 @@ type Options struct {
 	LockWait time.Duration
 }
 
+// Validate reports every problem with o at once, each naming its field.
+func (o Options) Validate() error {
+	var errs []error
+	for name := range o.NodeConfigs {
+		if !safeName(name) || name == "default" && o.DefaultConfig != "" {
+			errs = append(errs, fmt.Errorf("NodeConfigs: unusable %s/ name %q", ConfigDir, name))
+		}
+	}
+	if o.Keep < 0 {
+		errs = append(errs, fmt.Errorf("Keep: %d bundles, want 0 (default %d) or more", o.Keep, DefaultKeep))
+	}
+	if o.LockWait < 0 {
+		errs = append(errs, fmt.Errorf("LockWait: %v, want 0 (default %v) or more", o.LockWait, DefaultLockWait))
+	}
+	return errors.Join(errs...)
+}
+
 // ErrNotSymlink is returned when the root holds a real file or directory
 // where tftproot keeps a symlink; Install and Rollback refuse to replace it.
 var ErrNotSymlink = errors.New("is not a symlink (tftproot keeps one there; move it away)")
@@ -70,6 +87,9 @@ var ErrNotSymlink = errors.New("is not a symlink (tftproot keeps one there; move
 // (waiting o.LockWait at most), removes what killed installs left behind,
 // and keeps o.Keep bundles.
 func Install(root string, f *bundle.Fetched, o Options) (string, error) {
+	if err := o.Validate(); err != nil {
+		return "", err
+	}
 	b, err := bundleContents(f)
 	if err != nil {
 		return "", err
@@ -112,7 +132,7 @@ func Install(root string, f *bundle.Fetched, o Options) (string, error) {
 		}
 	}
 	keep := o.Keep
-	if keep <= 0 {
+	if keep == 0 {
 		keep = DefaultKeep
 	}
 	if err := collect(root, keep, cur, prev); err != nil {
@@ -171,9 +191,6 @@ func generationContents(b *contents, o Options) (*contents, error) {
 		}
 	}
 	for name, body := range cfgs {
-		if !safeName(name) {
-			return nil, fmt.Errorf("%s: unsafe config name %q", ConfigDir, name)
-		}
 		g.addFile(path.Join(ConfigDir, name), []byte(body))
 	}
 	for _, e := range g.Files {
@@ -264,7 +281,7 @@ func place(parent, name string, c *contents) error {
 	if err := c.write(staging); err != nil {
 		return err
 	}
-	if !errors.Is(verr, fs.ErrNotExist) || lexists(final) {
+	if lexists(final) {
 		// rename(2) does not replace a non-empty directory: move the bad
 		// one aside (prepare removes it should we die before we do).
 		trash := filepath.Join(parent, ".trash-"+filepath.Base(staging))

@@ -85,7 +85,9 @@ var ErrNotSymlink = errors.New("is not a symlink (tftproot keeps one there; move
 // Install writes f into root and makes it current, with the boot config
 // o describes. It returns the bundle's directory. It takes root's lock
 // (waiting o.LockWait at most), removes what killed installs left behind,
-// and keeps o.Keep bundles.
+// and keeps o.Keep bundles. previous moves to the old current just before
+// current moves, the last step; should that fail, both name the
+// generation still served.
 func Install(root string, f *bundle.Fetched, o Options) (string, error) {
 	if err := o.Validate(); err != nil {
 		return "", err

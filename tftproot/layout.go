@@ -18,12 +18,29 @@ const (
 	InitramfsFile = bundle.Initramfs
 
 	// BundlesDir holds one directory per verified bundle, named by the
-	// hex of its manifest digest.
+	// hex of its manifest digest: the bundle's files and bundle.json,
+	// never changed once renamed into place.
 	BundlesDir = "bundles"
-	// Current and Previous are symlinks into BundlesDir: what is served,
-	// and what rollback returns to.
+	// GenerationsDir holds one directory per served configuration: a
+	// bundle plus the boot config written for it (boot loaders,
+	// pxelinux.cfg/), and symlinks to the bundle's files. It is named
+	// <hash of its contents>-<bundle hex>, so that a changed inventory
+	// or default config makes a new one.
+	GenerationsDir = "generations"
+	// BundleLink, in a generation, points at its bundle's directory.
+	BundleLink = "bundle"
+	// ContentsFile, in a bundle or generation directory, records every
+	// file (size, sha256) and symlink in it as written from verified
+	// bytes: what a reused directory or a rollback target is checked
+	// against.
+	ContentsFile = "contents.json"
+	// Current and Previous are symlinks into GenerationsDir: what is
+	// served, and what rollback returns to.
 	Current  = "current"
 	Previous = "previous"
+	// LockFile, in the root, is flock(2)ed by whoever changes the root
+	// (see Lock).
+	LockFile = ".lock"
 )
 
 // BootloaderFiles are the files pxelinux needs from the boot loader

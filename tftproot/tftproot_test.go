@@ -21,7 +21,7 @@ func fetched(kernel string) *bundle.Fetched {
 	}
 }
 
-func bootloaders(t *testing.T) string {
+func bootloaders(t testing.TB) string {
 	dir := t.TempDir()
 	for _, f := range BootloaderFiles {
 		os.WriteFile(filepath.Join(dir, f), []byte("loader "+f), 0o644)

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
@@ -168,21 +167,24 @@ func runRollback(args []string) error {
 	return nil
 }
 
-// parseRefArg parses flags around exactly one REF argument.
+// parseRefArg parses flags around exactly one REF argument, which may
+// stand anywhere among them: the flag package stops at the first non-flag,
+// so parsing resumes after each one.
 func parseRefArg(fs *flag.FlagSet, args []string) (bundle.Ref, error) {
-	// Accept the ref before or after the flags.
-	var refArg string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		refArg, args = args[0], args[1:]
+	var words []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return bundle.Ref{}, errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		words = append(words, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		return bundle.Ref{}, errUsage
-	}
-	if refArg == "" && fs.NArg() == 1 {
-		refArg = fs.Arg(0)
-	} else if fs.NArg() != 0 || refArg == "" {
+	if len(words) != 1 {
 		fs.Usage()
 		return bundle.Ref{}, errUsage
 	}
-	return bundle.ParseRef(refArg)
+	return bundle.ParseRef(words[0])
 }

@@ -194,12 +194,8 @@ func sourceDateEpoch(flagValue int64) (int64, error) {
 	if flagValue >= 0 {
 		return flagValue, nil
 	}
-	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a non-negative number of seconds", v)
-		}
-		return n, nil
+	if n, set, err := initramfs.SourceDateEpoch(); set {
+		return n, err
 	}
 	out, err := exec.Command("git", "log", "-1", "--format=%ct").Output()
 	if err != nil {

@@ -25,7 +25,7 @@ func TestBuildBadInput(t *testing.T) {
 		{"not a toolchain", nil, []string{"build", "--toolchain-rootfs", empty}, []string{"has no usr/bin/make"}},
 		{"unpinned image", nil, []string{"build", "--toolchain-image", "debian:bookworm"}, []string{"is not pinned"}},
 		{"bad override", nil, []string{"build", "--source", "linux=/x"}, []string{"no @sha256:HEX"}},
-		{"bad epoch", []string{"SOURCE_DATE_EPOCH=yesterday"}, []string{"build"}, []string{`SOURCE_DATE_EPOCH="yesterday"`}},
+		{"bad epoch", []string{"SOURCE_DATE_EPOCH=yesterday"}, []string{"build"}, []string{`SOURCE_DATE_EPOCH="yesterday"`, "not a non-negative number"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -80,12 +79,18 @@ func runBuild(args []string) error {
 		o, err := sources.ParseOverride(s)
 		if err != nil {
 			errs = append(errs, err)
+			continue
 		}
 		ovs = append(ovs, o)
 	}
-	bbPin, err := sources.LoadPin(filepath.Join(*rootfs, "busybox", "sources.json"))
-	if err != nil {
-		errs = append(errs, err)
+	bbPin, bbErr := sources.LoadPin(filepath.Join(*rootfs, "busybox", "sources.json"))
+	if bbErr != nil {
+		errs = append(errs, bbErr)
+	}
+	if prof != nil && bbErr == nil {
+		if err := sources.CheckOverrides(ovs, prof.Source, bbPin); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	tc, tcTar, err := chooseToolchain(*tcRootfs, *tcImage)
 	if err != nil {
@@ -115,11 +120,12 @@ func runBuild(args []string) error {
 	var stageTimes stageTimings
 	start := time.Now()
 	cache := sources.DefaultCache()
-	kernelPin, kernelPath, err := cache.Fetch(ctx, prof.Source, ovs, http.DefaultClient, mirrors)
+	client := sources.NewClient(sources.DefaultTimeouts)
+	kernelPin, kernelPath, err := cache.Fetch(ctx, prof.Source, ovs, client, mirrors)
 	if err != nil {
 		return err
 	}
-	bbPin, bbPath, err := cache.Fetch(ctx, bbPin, ovs, http.DefaultClient, mirrors)
+	bbPin, bbPath, err := cache.Fetch(ctx, bbPin, ovs, client, mirrors)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"rambox/bundle"
-	"rambox/pxe"
 	"rambox/selftest"
 	"rambox/tftproot"
 )
@@ -25,7 +24,7 @@ import (
 func layOutCmdline(t *testing.T, bundleDir, cmdline string) string {
 	t.Helper()
 	root := t.TempDir()
-	if _, err := tftproot.Install(root, readBundle(t, bundleDir), tftproot.Options{DefaultConfig: pxe.PxelinuxConfig(cmdline)}); err != nil {
+	if _, err := tftproot.Install(root, readBundle(t, bundleDir), tftproot.Options{DefaultConfig: pxelinuxConfig(t, cmdline)}); err != nil {
 		t.Fatal(err)
 	}
 	return root

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"path/filepath"
 
@@ -116,9 +115,8 @@ func runPull(args []string) error {
 	}
 	o := tftproot.Options{BootloaderDirs: bootDirs}
 	var inv *pxe.Inventory
-	var nw *pxe.Network
 	if *inventory != "" {
-		if inv, nw, err = pxe.LoadInventory(*inventory); err != nil {
+		if inv, err = pxe.LoadInventory(*inventory); err != nil {
 			return err
 		}
 	}
@@ -128,12 +126,14 @@ func runPull(args []string) error {
 		return err
 	}
 	if inv != nil {
-		if o.NodeConfigs, err = pxe.NodeConfigs(f.Info.KernelCmdline, inv, nw); err != nil {
+		if o.NodeConfigs, err = pxe.NodeConfigs(f.Info.KernelCmdline, inv); err != nil {
 			return err
 		}
 	}
 	if *withDefault || inv == nil {
-		o.DefaultConfig = pxe.PxelinuxConfig(f.Info.KernelCmdline)
+		if o.DefaultConfig, err = pxe.PxelinuxConfig(f.Info.KernelCmdline); err != nil {
+			return fmt.Errorf("%s: %w", ref, err)
+		}
 	}
 	dir, err := tftproot.Install(*root, f, o)
 	if err != nil {
@@ -143,7 +143,7 @@ func runPull(args []string) error {
 	fmt.Printf("%s -> %s (current)\n", ref.Pinned(), dir)
 	if inv != nil {
 		for _, n := range inv.Nodes {
-			h, _ := pxe.HexIP(netip.MustParseAddr(n.IP))
+			h, _ := pxe.HexIP(n.IP)
 			fmt.Printf("  %-16s %s  pxelinux.cfg/%s\n", n.Name, n.IP, h)
 		}
 	}

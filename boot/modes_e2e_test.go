@@ -108,6 +108,12 @@ func TestBootModes(t *testing.T) {
 			"Keeping the RAM root (rambox) and executing '/sbin/init'...",
 			"Please press Enter to activate this console.",
 		}, []string{"Launching shell..."}},
+		// A quoted value is one word, as the kernel splits it: the word
+		// shell inside it is no request for a shell.
+		{"quoted-shell-value", withRambox + ` foo="a shell b"`, []string{
+			"Keeping the RAM root (rambox) and executing '/sbin/init'...",
+			"Please press Enter to activate this console.",
+		}, []string{"Launching shell..."}},
 		{"rambox-missing-init", withRambox + " init=/sbin/nonexistent", []string{
 			"No init found on the ramdisk at '/sbin/nonexistent'... Launching shell...",
 		}, []string{"Keeping the RAM root"}},

@@ -13,6 +13,17 @@ import (
 
 const inventory = "../pxe/testdata/nodes.yaml"
 
+// pxelinuxConfig is pxe.PxelinuxConfig for a command line the test knows
+// to be plain words.
+func pxelinuxConfig(t *testing.T, cmdline string) string {
+	t.Helper()
+	cfg, err := pxe.PxelinuxConfig(cmdline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // fakeRoot makes a TFTP root shaped like tftproot's: the served names are
 // symlinks into current/, which points into bundles/.
 func fakeRoot(t *testing.T, configs map[string]string) string {
@@ -34,8 +45,8 @@ func fakeRoot(t *testing.T, configs map[string]string) string {
 }
 
 func TestValidate(t *testing.T) {
-	both := fakeRoot(t, map[string]string{"default": pxe.PxelinuxConfig("rw"), "C0A818CB": pxe.PxelinuxConfig("rw")})
-	nodeOnly := fakeRoot(t, map[string]string{"C0A818CB": pxe.PxelinuxConfig("rw")})
+	both := fakeRoot(t, map[string]string{"default": pxelinuxConfig(t, "rw"), "C0A818CB": pxelinuxConfig(t, "rw")})
+	nodeOnly := fakeRoot(t, map[string]string{"C0A818CB": pxelinuxConfig(t, "rw")})
 	tests := []struct {
 		name string
 		o    Options
@@ -80,7 +91,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestClientIP(t *testing.T) {
-	root := fakeRoot(t, map[string]string{"default": pxe.PxelinuxConfig("rw")})
+	root := fakeRoot(t, map[string]string{"default": pxelinuxConfig(t, "rw")})
 	for _, tc := range []struct {
 		o    Options
 		want string
@@ -98,7 +109,7 @@ func TestClientIP(t *testing.T) {
 }
 
 func TestQEMUArgs(t *testing.T) {
-	root := fakeRoot(t, map[string]string{"default": pxe.PxelinuxConfig("rw"), "C0A818CB": pxe.PxelinuxConfig("rw")})
+	root := fakeRoot(t, map[string]string{"default": pxelinuxConfig(t, "rw"), "C0A818CB": pxelinuxConfig(t, "rw")})
 	common := "-machine accel=tcg -m 256 -nographic -no-reboot -boot n "
 	tests := []struct {
 		name   string
@@ -127,10 +138,11 @@ func TestQEMUArgs(t *testing.T) {
 }
 
 func TestServerCommands(t *testing.T) {
-	_, nw, err := pxe.LoadInventory(inventory)
+	inv, err := pxe.LoadInventory(inventory)
 	if err != nil {
 		t.Fatal(err)
 	}
+	nw := &inv.Network
 	join := func(cmds [][]string) string {
 		var lines []string
 		for _, c := range cmds {
@@ -181,7 +193,7 @@ func TestAppendWords(t *testing.T) {
 		want     string
 		n        int
 	}{
-		{"one label", pxe.PxelinuxConfig("rw ip=dhcp"), []string{"rambox.selftest"},
+		{"one label", pxelinuxConfig(t, "rw ip=dhcp"), []string{"rambox.selftest"},
 			"DEFAULT rambox\nLABEL rambox\n  KERNEL bzImage\n  APPEND initrd=initramfs.cpio.gz rw ip=dhcp rambox.selftest\n", 1},
 		{"two labels, lower case, CRLF, trailing blanks", "label a\r\n  append x  \r\nlabel b\r\nAPPEND y", []string{"p", "q=1"},
 			"label a\r\n  append x p q=1\r\nlabel b\r\nAPPEND y p q=1", 2},
@@ -200,7 +212,7 @@ func TestAppendWords(t *testing.T) {
 }
 
 func TestMakeView(t *testing.T) {
-	cfg := pxe.PxelinuxConfig("rw ip=dhcp")
+	cfg := pxelinuxConfig(t, "rw ip=dhcp")
 	root := fakeRoot(t, map[string]string{"default": cfg, "C0A818CB": cfg})
 	view, err := makeView(root, []string{"rambox.selftest", "shell"})
 	if err != nil {

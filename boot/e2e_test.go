@@ -62,13 +62,13 @@ func readBundle(t *testing.T, bundleDir string) *bundle.Fetched {
 func layOut(t *testing.T, bundleDir string, extra string) (root string, info *bundle.Info) {
 	t.Helper()
 	f := readBundle(t, bundleDir)
-	inv, nw, err := pxe.LoadInventory(inventory)
+	inv, err := pxe.LoadInventory(inventory)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmdline := strings.TrimSpace(f.Info.KernelCmdline + " " + extra)
-	o := tftproot.Options{DefaultConfig: pxe.PxelinuxConfig(cmdline)}
-	if o.NodeConfigs, err = pxe.NodeConfigs(cmdline, inv, nw); err != nil {
+	o := tftproot.Options{DefaultConfig: pxelinuxConfig(t, cmdline)}
+	if o.NodeConfigs, err = pxe.NodeConfigs(cmdline, inv); err != nil {
 		t.Fatal(err)
 	}
 	root = t.TempDir()

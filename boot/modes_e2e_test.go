@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"rambox/bundle"
-	"rambox/pxe"
 	"rambox/selftest"
 	"rambox/tftproot"
 )
@@ -25,7 +24,7 @@ import (
 func layOutCmdline(t *testing.T, bundleDir, cmdline string) string {
 	t.Helper()
 	root := t.TempDir()
-	if _, err := tftproot.Install(root, readBundle(t, bundleDir), tftproot.Options{DefaultConfig: pxe.PxelinuxConfig(cmdline)}); err != nil {
+	if _, err := tftproot.Install(root, readBundle(t, bundleDir), tftproot.Options{DefaultConfig: pxelinuxConfig(t, cmdline)}); err != nil {
 		t.Fatal(err)
 	}
 	return root
@@ -106,6 +105,12 @@ func TestBootModes(t *testing.T) {
 		// Busybox's --install -s links /sbin/init to its init applet, so
 		// the default init= exists; without an inittab it asks for Enter.
 		{"rambox-default-init", withRambox, []string{
+			"Keeping the RAM root (rambox) and executing '/sbin/init'...",
+			"Please press Enter to activate this console.",
+		}, []string{"Launching shell..."}},
+		// A quoted value is one word, as the kernel splits it: the word
+		// shell inside it is no request for a shell.
+		{"quoted-shell-value", withRambox + ` foo="a shell b"`, []string{
 			"Keeping the RAM root (rambox) and executing '/sbin/init'...",
 			"Please press Enter to activate this console.",
 		}, []string{"Launching shell..."}},

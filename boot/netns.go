@@ -55,9 +55,9 @@ func setupCommands(ns string, nw *pxe.Network, ra bool) [][]string {
 }
 
 // dhcpdConf is `rambox dhcpd-conf`'s output for the inventory.
-func dhcpdConf(inv *pxe.Inventory, nw *pxe.Network) ([]byte, error) {
+func dhcpdConf(inv *pxe.Inventory) ([]byte, error) {
 	var b bytes.Buffer
-	if err := pxe.WriteDhcpdConf(&b, inv, nw); err != nil {
+	if err := pxe.WriteDhcpdConf(&b, inv); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -153,7 +153,7 @@ func startNetns(ctx context.Context, p *plan, root string, logf func(string, ...
 	if s.dir, err = os.MkdirTemp("", "rambox-boot-"); err != nil {
 		return s, err
 	}
-	conf, err := dhcpdConf(p.inv, p.nw)
+	conf, err := dhcpdConf(p.inv)
 	if err != nil {
 		return s, err
 	}

@@ -165,11 +165,11 @@ func (o Options) plan() (*plan, error) {
 	}
 
 	if o.Inventory != "" {
-		inv, nw, err := pxe.LoadInventory(o.Inventory)
+		inv, err := pxe.LoadInventory(o.Inventory)
 		if err != nil {
 			bad("inventory", "%v", err)
 		} else {
-			p.inv, p.nw = inv, nw
+			p.inv, p.nw = inv, &inv.Network
 		}
 	} else if o.Net == NetNetns {
 		bad("inventory", "required with --net netns (the server's address and the nodes' fixed addresses come from it)")
@@ -182,7 +182,7 @@ func (o Options) plan() (*plan, error) {
 	if p.mac == "" {
 		p.mac = DefaultMAC
 		if p.inv != nil {
-			p.mac = p.inv.Nodes[0].MAC
+			p.mac = p.inv.Nodes[0].MAC.String()
 		}
 	}
 
@@ -192,11 +192,11 @@ func (o Options) plan() (*plan, error) {
 	case NetNetns:
 		if p.inv != nil {
 			for _, n := range p.inv.Nodes {
-				if n.MAC == p.mac {
-					p.clientIP = netip.MustParseAddr(n.IP)
+				if n.MAC.String() == p.mac {
+					p.clientIP = n.IP
 				}
 			}
-			if !p.clientIP.IsValid() && !p.inv.Server.AllowUnknown {
+			if !p.clientIP.IsValid() && !p.nw.AllowUnknown {
 				bad("mac", "%s is no node's in %s and server.allow_unknown is false: dhcpd would not answer", p.mac, o.Inventory)
 			}
 		}

@@ -24,7 +24,8 @@
 # Registry credentials: RAMBOX_REGISTRY_USERNAME / RAMBOX_REGISTRY_PASSWORD,
 # or what `docker login` saved. Outputs go to RAMBOX_RELEASE_OUT
 # (default artifacts/release): repro/ (both builds, diffoscope reports),
-# attachments/, ref.
+# attachments/, cosign.pub, ref; never a private key. No set-up step sees
+# COSIGN_PRIVATE_KEY or COSIGN_PASSWORD in its environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 die() { echo "release: $*" >&2; exit 2; }
@@ -42,6 +43,14 @@ done
 
 out=${RAMBOX_RELEASE_OUT:-artifacts/release}
 rm -rf "$out" && mkdir -p "$out"
+# However the script ends, no private key stays: neither the secret's
+# copy (keydir, below) nor the gate's throwaway key in the outputs.
+keydir=""
+cleanup() {
+  if [[ -n $keydir ]]; then rm -rf "$keydir"; fi
+  rm -f "$out/repro/cosign.key"
+}
+trap cleanup EXIT
 sign=() trust=()
 if [[ -n ${RAMBOX_KEYLESS:-} ]]; then
   command -v "${RAMBOX_COSIGN:-cosign}" >/dev/null || die "RAMBOX_KEYLESS needs the cosign CLI on PATH (or RAMBOX_COSIGN)"
@@ -53,13 +62,21 @@ else
   key=${COSIGN_KEY_FILE:-}
   if [[ -z $key ]]; then
     [[ -n ${COSIGN_PRIVATE_KEY:-} ]] || die "no signing key: set COSIGN_PRIVATE_KEY (secret), COSIGN_KEY_FILE, or RAMBOX_KEYLESS=1"
-    key=$out/cosign.key
+    # The secret goes to a private directory outside the outputs (which CI
+    # may upload).
+    keydir=$(mktemp -d)
+    key=$keydir/cosign.key
     (umask 077 && printf '%s\n' "$COSIGN_PRIVATE_KEY" >"$key")
   fi
   [[ -f $key ]] || die "COSIGN_KEY_FILE $key does not exist"
   [[ -n ${COSIGN_PASSWORD+set} ]] || die "COSIGN_PASSWORD is not set (export it, empty for a key without password)"
   sign=(--key "$key")
 fi
+# No child sees the secrets in its environment (the engine daemon started
+# below lives on, and build steps log): the key text is in the file now,
+# and only the two rambox commands that open the key get the password.
+password=${COSIGN_PASSWORD:-}
+unset COSIGN_PRIVATE_KEY COSIGN_PASSWORD
 
 echo "release: setting up (packages, engine, toolchain)..." >&2
 bash ci/deps.sh >&2
@@ -74,12 +91,12 @@ bundle=$out/repro/a
 rambox=$out/repro/rambox
 
 echo "release: publishing to $to..." >&2
-ref=$("$rambox" publish --bundle "$bundle" --to "$to" "${sign[@]}")
+ref=$(COSIGN_PASSWORD=$password "$rambox" publish --bundle "$bundle" --to "$to" "${sign[@]}")
 
 echo "release: pulling $ref back to check it..." >&2
 if [[ -z ${RAMBOX_KEYLESS:-} ]]; then
   pub=$out/cosign.pub
-  "$rambox" public-key --key "$key" >"$pub"
+  COSIGN_PASSWORD=$password "$rambox" public-key --key "$key" >"$pub"
   trust=(--key "$pub")
 fi
 if ((${#trust[@]})); then

@@ -3,7 +3,6 @@ package pxe
 import (
 	"fmt"
 	"io"
-	"strings"
 	"text/template"
 
 	"rambox/tftproot"
@@ -24,6 +23,8 @@ option PXE.discovery-control    code 6 = unsigned integer 8;
 option PXE.discovery-mcast-addr code 7 = ip-address;
 
 subnet {{.Subnet}} netmask {{.Netmask}} {
+  max-lease-time 86400;
+  default-lease-time 86400;
   # Every client learns the boot server, the kernel's own DHCP round
   # (ip=dhcp) included: it reports it in /proc/net/pnp.
   next-server {{.Server}};
@@ -41,14 +42,15 @@ subnet {{.Subnet}} netmask {{.Netmask}} {
     next-server {{.Server}};
   }
 
-  pool {
-    max-lease-time 86400;
-    default-lease-time 86400;
 {{- if .RangeFirst}}
+
+  pool {
     range {{.RangeFirst}} {{.RangeLast}};
-{{- end}}
     {{if .AllowUnknown}}allow{{else}}deny{{end}} unknown clients;
   }
+{{- end}}
+{{/* Without a range there is no pool (dhcpd refuses one without a range
+     statement): only the nodes' fixed addresses are served. */ -}}
 {{range .Hosts}}
   host {{.Name}} {
     hardware ethernet {{.MAC}};
@@ -63,8 +65,10 @@ subnet {{.Subnet}} netmask {{.Netmask}} {
 
 // WriteDhcpdConf renders an ISC dhcpd configuration for a validated
 // inventory: the seed's PXE option space, the pxeclients class pointing at
-// pxelinux.0 on the server, a pool, and one fixed address per node.
-func WriteDhcpdConf(w io.Writer, inv *Inventory, nw *Network) error {
+// pxelinux.0 on the server, a pool when the inventory has a range, and one
+// fixed address per node.
+func WriteDhcpdConf(w io.Writer, inv *Inventory) error {
+	nw := &inv.Network
 	type host struct{ Name, MAC, IP, Hostname string }
 	data := struct {
 		Subnet, Netmask, Router, Server, BootFile, RangeFirst, RangeLast string
@@ -75,7 +79,7 @@ func WriteDhcpdConf(w io.Writer, inv *Inventory, nw *Network) error {
 		Netmask:      nw.Netmask.String(),
 		Server:       nw.Server.String(),
 		BootFile:     tftproot.BootFile,
-		AllowUnknown: inv.Server.AllowUnknown,
+		AllowUnknown: nw.AllowUnknown,
 	}
 	if nw.Router.IsValid() {
 		data.Router = nw.Router.String()
@@ -84,7 +88,7 @@ func WriteDhcpdConf(w io.Writer, inv *Inventory, nw *Network) error {
 		data.RangeFirst, data.RangeLast = nw.RangeFirst.String(), nw.RangeLast.String()
 	}
 	for _, n := range inv.Nodes {
-		data.Hosts = append(data.Hosts, host{n.Name, strings.ToLower(n.MAC), n.IP, n.Hostname})
+		data.Hosts = append(data.Hosts, host{n.Name, n.MAC.String(), n.IP.String(), n.Hostname})
 	}
 	if err := dhcpdTemplate.Execute(w, data); err != nil {
 		return fmt.Errorf("dhcpd.conf: %w", err)

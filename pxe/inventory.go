@@ -13,15 +13,45 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Inventory is nodes.yaml: the boot server's network and the nodes it
-// serves.
+// Inventory is a validated nodes.yaml: the boot server's network and the
+// nodes it serves, parsed once into the types every caller uses.
 type Inventory struct {
-	Server Server `yaml:"server"`
-	Nodes  []Node `yaml:"nodes"`
+	Network Network
+	Nodes   []Node
 }
 
-// Server is the DHCP/TFTP server and its subnet.
-type Server struct {
+// Network is the DHCP/TFTP server and its subnet.
+type Network struct {
+	Server     netip.Addr   // next-server: serves TFTP (and DHCP)
+	Router     netip.Addr   // default gateway; invalid when none
+	Prefix     netip.Prefix // the subnet, masked
+	Netmask    netip.Addr
+	RangeFirst netip.Addr // the dynamic pool; both invalid when none
+	RangeLast  netip.Addr
+	// AllowUnknown lets clients not listed as nodes lease from the pool.
+	AllowUnknown bool
+}
+
+// Node is one diskless box.
+type Node struct {
+	Name     string
+	MAC      net.HardwareAddr // 6 bytes; String() is the lower-case form dhcpd and pxelinux use
+	IP       netip.Addr
+	Hostname string
+	// StaticIP puts the seed's static `ip=client:server:gw:mask:host:eth0:off`
+	// on the kernel command line instead of a second DHCP round.
+	StaticIP bool
+	Cmdline  string // extra kernel command line words
+}
+
+// inventoryFile is nodes.yaml as written; validate turns it into an
+// Inventory.
+type inventoryFile struct {
+	Server serverFile `yaml:"server"`
+	Nodes  []nodeFile `yaml:"nodes"`
+}
+
+type serverFile struct {
 	IP           string   `yaml:"ip"`      // next-server: serves TFTP (and DHCP)
 	Subnet       string   `yaml:"subnet"`  // e.g. 192.168.24.0
 	Netmask      string   `yaml:"netmask"` // e.g. 255.255.255.0
@@ -30,52 +60,40 @@ type Server struct {
 	AllowUnknown bool     `yaml:"allow_unknown"`
 }
 
-// Node is one diskless box.
-type Node struct {
+type nodeFile struct {
 	Name     string `yaml:"name"`
 	MAC      string `yaml:"mac"`
 	IP       string `yaml:"ip"`
 	Hostname string `yaml:"hostname"`
-	// StaticIP puts the seed's static `ip=client:server:gw:mask:host:eth0:off`
-	// on the kernel command line instead of a second DHCP round.
 	StaticIP bool   `yaml:"static_ip"`
-	Cmdline  string `yaml:"cmdline"` // extra kernel command line words
-}
-
-// Network is a validated inventory's server side, parsed.
-type Network struct {
-	Server, Router netip.Addr
-	Prefix         netip.Prefix
-	Netmask        netip.Addr
-	RangeFirst     netip.Addr
-	RangeLast      netip.Addr
+	Cmdline  string `yaml:"cmdline"`
 }
 
 var macPattern = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
 
 // LoadInventory reads and validates a YAML inventory; unknown fields are
 // errors, so a typo does not silently drop a setting.
-func LoadInventory(file string) (*Inventory, *Network, error) {
+func LoadInventory(file string) (*Inventory, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	var inv Inventory
-	if err := dec.Decode(&inv); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", file, err)
+	var f inventoryFile
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	nw, err := inv.Validate()
+	inv, err := f.validate()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	return &inv, nw, nil
+	return inv, nil
 }
 
-// Validate checks the inventory and reports every problem, each naming the
-// node (or the server) and the field. MACs are normalized to lower case.
-func (inv *Inventory) Validate() (*Network, error) {
+// validate checks the inventory and reports every problem, each naming the
+// node (or the server) and the field.
+func (f *inventoryFile) validate() (*Inventory, error) {
 	var errs []error
 	bad := func(who, field, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s: %s", who, field, fmt.Sprintf(format, a...)))
@@ -94,11 +112,12 @@ func (inv *Inventory) Validate() (*Network, error) {
 		}
 		return a
 	}
-	s := inv.Server
-	nw := &Network{
-		Server:  addr("server", "ip", s.IP, true),
-		Router:  addr("server", "router", s.Router, false),
-		Netmask: addr("server", "netmask", s.Netmask, true),
+	s := f.Server
+	nw := Network{
+		Server:       addr("server", "ip", s.IP, true),
+		Router:       addr("server", "router", s.Router, false),
+		Netmask:      addr("server", "netmask", s.Netmask, true),
+		AllowUnknown: s.AllowUnknown,
 	}
 	subnet := addr("server", "subnet", s.Subnet, true)
 	if nw.Netmask.IsValid() {
@@ -112,32 +131,52 @@ func (inv *Inventory) Validate() (*Network, error) {
 			}
 		}
 	}
-	inSubnet := func(who, field string, a netip.Addr) {
-		if a.IsValid() && nw.Prefix.IsValid() && !nw.Prefix.Contains(a) {
+	network, broadcast := nw.ends()
+	// host refuses an address a host cannot have in the subnet.
+	host := func(who, field string, a netip.Addr) {
+		switch {
+		case !a.IsValid() || !nw.Prefix.IsValid():
+		case !nw.Prefix.Contains(a):
 			bad(who, field, "%s is outside the subnet %s", a, nw.Prefix)
+		case a == network:
+			bad(who, field, "%s is the network address of %s", a, nw.Prefix)
+		case a == broadcast:
+			bad(who, field, "%s is the broadcast address of %s", a, nw.Prefix)
 		}
 	}
-	inSubnet("server", "ip", nw.Server)
-	inSubnet("server", "router", nw.Router)
+	host("server", "ip", nw.Server)
+	host("server", "router", nw.Router)
 	switch len(s.Range) {
 	case 0:
+		if nw.AllowUnknown {
+			bad("server", "allow_unknown", "true, but there is no range for unknown clients to lease from")
+		}
 	case 2:
 		nw.RangeFirst = addr("server", "range", s.Range[0], true)
 		nw.RangeLast = addr("server", "range", s.Range[1], true)
-		inSubnet("server", "range", nw.RangeFirst)
-		inSubnet("server", "range", nw.RangeLast)
+		host("server", "range", nw.RangeFirst)
+		host("server", "range", nw.RangeLast)
 		if nw.RangeFirst.IsValid() && nw.RangeLast.IsValid() && nw.RangeLast.Less(nw.RangeFirst) {
 			bad("server", "range", "%s comes after %s", nw.RangeFirst, nw.RangeLast)
 		}
 	default:
 		bad("server", "range", "want [first, last], got %d addresses", len(s.Range))
 	}
-	if len(inv.Nodes) == 0 {
+	for _, a := range [...]struct {
+		field string
+		a     netip.Addr
+	}{{"ip", nw.Server}, {"router", nw.Router}} {
+		if nw.inRange(a.a) {
+			bad("server", a.field, "%s is inside the dynamic range %s-%s", a.a, nw.RangeFirst, nw.RangeLast)
+		}
+	}
+	if len(f.Nodes) == 0 {
 		errs = append(errs, errors.New("nodes: none listed"))
 	}
+	inv := &Inventory{Network: nw}
 	seen := map[string]string{} // "field value" -> node
-	for i := range inv.Nodes {
-		n := &inv.Nodes[i]
+	for i, nf := range f.Nodes {
+		n := Node{Name: nf.Name, Hostname: nf.Hostname, StaticIP: nf.StaticIP, Cmdline: nf.Cmdline}
 		who := fmt.Sprintf("node %q", n.Name)
 		if n.Name == "" {
 			who = fmt.Sprintf("node #%d", i+1)
@@ -145,14 +184,23 @@ func (inv *Inventory) Validate() (*Network, error) {
 		} else if !hostnamePattern.MatchString(n.Name) {
 			bad(who, "name", "%q is not a host name label", n.Name)
 		}
-		n.MAC = strings.ToLower(n.MAC)
-		if !macPattern.MatchString(n.MAC) {
-			bad(who, "mac", "%q is not a MAC address like 08:00:07:26:c0:a5", n.MAC)
+		// Only the colon form is read: net.ParseMAC would also take
+		// dashes, dots and 20-byte InfiniBand addresses.
+		if mac := strings.ToLower(nf.MAC); !macPattern.MatchString(mac) {
+			bad(who, "mac", "%q is not a MAC address like 08:00:07:26:c0:a5", nf.MAC)
+		} else {
+			n.MAC, _ = net.ParseMAC(mac)
 		}
-		ip := addr(who, "ip", n.IP, true)
-		inSubnet(who, "ip", ip)
-		if ip.IsValid() && ip == nw.Server {
-			bad(who, "ip", "%s is the server's own address", ip)
+		n.IP = addr(who, "ip", nf.IP, true)
+		host(who, "ip", n.IP)
+		switch {
+		case !n.IP.IsValid():
+		case n.IP == nw.Server:
+			bad(who, "ip", "%s is the server's own address", n.IP)
+		case n.IP == nw.Router:
+			bad(who, "ip", "%s is the router's address", n.IP)
+		case nw.inRange(n.IP):
+			bad(who, "ip", "%s is inside the dynamic range %s-%s, which dhcpd may lease to another client", n.IP, nw.RangeFirst, nw.RangeLast)
 		}
 		if n.Hostname != "" && !fqdnPattern.MatchString(n.Hostname) {
 			bad(who, "hostname", "%q is not a host name", n.Hostname)
@@ -160,7 +208,7 @@ func (inv *Inventory) Validate() (*Network, error) {
 		if strings.ContainsAny(n.Cmdline, "\n\"") {
 			bad(who, "cmdline", "must be one line without double quotes")
 		}
-		for _, f := range [...]struct{ field, v string }{{"name", n.Name}, {"mac", n.MAC}, {"ip", n.IP}} {
+		for _, f := range [...]struct{ field, v string }{{"name", n.Name}, {"mac", n.MAC.String()}, {"ip", nf.IP}} {
 			field, v := f.field, f.v
 			if v == "" {
 				continue
@@ -172,11 +220,33 @@ func (inv *Inventory) Validate() (*Network, error) {
 				seen[key] = who
 			}
 		}
+		inv.Nodes = append(inv.Nodes, n)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return nw, nil
+	return inv, nil
+}
+
+// ends returns the subnet's network and broadcast addresses, which no host
+// may have; both invalid for a /31 or /32, whose addresses are all hosts'
+// (RFC 3021).
+func (nw *Network) ends() (network, broadcast netip.Addr) {
+	if !nw.Prefix.IsValid() || nw.Prefix.Bits() > 30 {
+		return netip.Addr{}, netip.Addr{}
+	}
+	b := nw.Prefix.Masked().Addr().As4()
+	network = netip.AddrFrom4(b)
+	for i := nw.Prefix.Bits(); i < 32; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	return network, netip.AddrFrom4(b)
+}
+
+// inRange reports whether a is in the dynamic pool.
+func (nw *Network) inRange(a netip.Addr) bool {
+	return a.IsValid() && nw.RangeFirst.IsValid() && nw.RangeLast.IsValid() &&
+		!a.Less(nw.RangeFirst) && !nw.RangeLast.Less(a)
 }
 
 var (

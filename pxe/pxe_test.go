@@ -2,6 +2,8 @@ package pxe
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -37,14 +39,18 @@ func TestConfigNames(t *testing.T) {
 }
 
 func TestInventoryAndConfigs(t *testing.T) {
-	inv, nw, err := LoadInventory("testdata/nodes.yaml")
+	inv, err := LoadInventory("testdata/nodes.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inv.Nodes[0].MAC != "08:00:07:26:c0:a5" {
-		t.Errorf("MAC not normalized: %q", inv.Nodes[0].MAC)
+	n := inv.Nodes[0]
+	if n.MAC.String() != "08:00:07:26:c0:a5" || n.IP != netip.MustParseAddr("192.168.24.203") {
+		t.Errorf("node %s: mac %q, ip %s, want 08:00:07:26:c0:a5 (normalized), 192.168.24.203", n.Name, n.MAC, n.IP)
 	}
-	cfgs, err := NodeConfigs("rw ip=dhcp rambox", inv, nw)
+	if nw := inv.Network; nw.Prefix != netip.MustParsePrefix("192.168.24.0/24") || nw.Router != netip.MustParseAddr("192.168.24.1") || nw.RangeLast != netip.MustParseAddr("192.168.24.220") {
+		t.Errorf("network = %+v, want 192.168.24.0/24, router .1, range up to .220", nw)
+	}
+	cfgs, err := NodeConfigs("rw ip=dhcp rambox", inv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,58 +69,110 @@ func TestInventoryAndConfigs(t *testing.T) {
 }
 
 func TestInventoryErrors(t *testing.T) {
-	base := func() Inventory {
-		return Inventory{
-			Server: Server{IP: "10.0.0.1", Subnet: "10.0.0.0", Netmask: "255.255.255.0"},
-			Nodes:  []Node{{Name: "a", MAC: "02:00:00:00:00:01", IP: "10.0.0.10"}},
+	base := func() inventoryFile {
+		return inventoryFile{
+			Server: serverFile{IP: "10.0.0.1", Subnet: "10.0.0.0", Netmask: "255.255.255.0", Router: "10.0.0.254", Range: []string{"10.0.0.100", "10.0.0.200"}},
+			Nodes:  []nodeFile{{Name: "a", MAC: "02:00:00:00:00:01", IP: "10.0.0.10"}},
 		}
 	}
 	tests := []struct {
 		name   string
-		change func(*Inventory)
+		change func(*inventoryFile)
 		want   string
 	}{
-		{"bad mac", func(i *Inventory) { i.Nodes[0].MAC = "02:00:00:00:01" }, `node "a": mac: "02:00:00:00:01" is not a MAC`},
-		{"bad ip", func(i *Inventory) { i.Nodes[0].IP = "10.0.0.300" }, `node "a": ip: "10.0.0.300" is not an IPv4`},
-		{"outside subnet", func(i *Inventory) { i.Nodes[0].IP = "10.0.1.10" }, `node "a": ip: 10.0.1.10 is outside the subnet 10.0.0.0/24`},
-		{"duplicate ip", func(i *Inventory) {
-			i.Nodes = append(i.Nodes, Node{Name: "b", MAC: "02:00:00:00:00:02", IP: "10.0.0.10"})
+		{"bad mac", func(i *inventoryFile) { i.Nodes[0].MAC = "02:00:00:00:01" }, `node "a": mac: "02:00:00:00:01" is not a MAC`},
+		{"dashed mac", func(i *inventoryFile) { i.Nodes[0].MAC = "02-00-00-00-00-01" }, `node "a": mac: "02-00-00-00-00-01" is not a MAC`},
+		{"bad ip", func(i *inventoryFile) { i.Nodes[0].IP = "10.0.0.300" }, `node "a": ip: "10.0.0.300" is not an IPv4`},
+		{"outside subnet", func(i *inventoryFile) { i.Nodes[0].IP = "10.0.1.10" }, `node "a": ip: 10.0.1.10 is outside the subnet 10.0.0.0/24`},
+		{"duplicate ip", func(i *inventoryFile) {
+			i.Nodes = append(i.Nodes, nodeFile{Name: "b", MAC: "02:00:00:00:00:02", IP: "10.0.0.10"})
 		}, `node "b": ip: 10.0.0.10 is also node "a"'s`},
-		{"duplicate mac", func(i *Inventory) {
-			i.Nodes = append(i.Nodes, Node{Name: "b", MAC: "02:00:00:00:00:01", IP: "10.0.0.11"})
+		{"duplicate mac", func(i *inventoryFile) {
+			i.Nodes = append(i.Nodes, nodeFile{Name: "b", MAC: "02:00:00:00:00:01", IP: "10.0.0.11"})
 		}, `node "b": mac: 02:00:00:00:00:01 is also node "a"'s`},
-		{"missing name", func(i *Inventory) { i.Nodes[0].Name = "" }, "node #1: name: missing"},
-		{"bad netmask", func(i *Inventory) { i.Server.Netmask = "255.0.255.0" }, "server: netmask: 255.0.255.0 is not a contiguous netmask"},
-		{"host bits", func(i *Inventory) { i.Server.Subnet = "10.0.0.5" }, "server: subnet: 10.0.0.5 has host bits set"},
-		{"server's ip", func(i *Inventory) { i.Nodes[0].IP = "10.0.0.1" }, `node "a": ip: 10.0.0.1 is the server's own address`},
-		{"range order", func(i *Inventory) { i.Server.Range = []string{"10.0.0.20", "10.0.0.10"} }, "server: range: 10.0.0.20 comes after 10.0.0.10"},
-		{"no nodes", func(i *Inventory) { i.Nodes = nil }, "nodes: none listed"},
+		{"duplicate mac, other case", func(i *inventoryFile) {
+			i.Nodes = append(i.Nodes, nodeFile{Name: "b", MAC: "02:00:00:00:00:0A", IP: "10.0.0.11"}, nodeFile{Name: "c", MAC: "02:00:00:00:00:0a", IP: "10.0.0.12"})
+		}, `node "c": mac: 02:00:00:00:00:0a is also node "b"'s`},
+		{"missing name", func(i *inventoryFile) { i.Nodes[0].Name = "" }, "node #1: name: missing"},
+		{"bad netmask", func(i *inventoryFile) { i.Server.Netmask = "255.0.255.0" }, "server: netmask: 255.0.255.0 is not a contiguous netmask"},
+		{"host bits", func(i *inventoryFile) { i.Server.Subnet = "10.0.0.5" }, "server: subnet: 10.0.0.5 has host bits set"},
+		{"server's ip", func(i *inventoryFile) { i.Nodes[0].IP = "10.0.0.1" }, `node "a": ip: 10.0.0.1 is the server's own address`},
+		{"node ip is the network", func(i *inventoryFile) { i.Nodes[0].IP = "10.0.0.0" }, `node "a": ip: 10.0.0.0 is the network address of 10.0.0.0/24`},
+		{"node ip is the broadcast", func(i *inventoryFile) { i.Nodes[0].IP = "10.0.0.255" }, `node "a": ip: 10.0.0.255 is the broadcast address of 10.0.0.0/24`},
+		{"node ip is the router", func(i *inventoryFile) { i.Nodes[0].IP = "10.0.0.254" }, `node "a": ip: 10.0.0.254 is the router's address`},
+		{"node ip in the range", func(i *inventoryFile) { i.Nodes[0].IP = "10.0.0.150" }, `node "a": ip: 10.0.0.150 is inside the dynamic range 10.0.0.100-10.0.0.200`},
+		{"node ip at the range's end", func(i *inventoryFile) { i.Nodes[0].IP = "10.0.0.200" }, `node "a": ip: 10.0.0.200 is inside the dynamic range`},
+		{"broadcast of a /20", func(i *inventoryFile) {
+			i.Server.Netmask = "255.255.240.0"
+			i.Nodes[0].IP = "10.0.15.255"
+		}, `node "a": ip: 10.0.15.255 is the broadcast address of 10.0.0.0/20`},
+		{"server ip is the network", func(i *inventoryFile) { i.Server.IP = "10.0.0.0" }, "server: ip: 10.0.0.0 is the network address of 10.0.0.0/24"},
+		{"server ip is the broadcast", func(i *inventoryFile) { i.Server.IP = "10.0.0.255" }, "server: ip: 10.0.0.255 is the broadcast address of 10.0.0.0/24"},
+		{"server ip in the range", func(i *inventoryFile) { i.Server.IP = "10.0.0.100" }, "server: ip: 10.0.0.100 is inside the dynamic range"},
+		{"router is the broadcast", func(i *inventoryFile) { i.Server.Router = "10.0.0.255" }, "server: router: 10.0.0.255 is the broadcast address"},
+		{"range starts at the network", func(i *inventoryFile) { i.Server.Range = []string{"10.0.0.0", "10.0.0.5"} }, "server: range: 10.0.0.0 is the network address"},
+		{"range order", func(i *inventoryFile) { i.Server.Range = []string{"10.0.0.20", "10.0.0.10"} }, "server: range: 10.0.0.20 comes after 10.0.0.10"},
+		{"allow_unknown without a range", func(i *inventoryFile) {
+			i.Server.Range = nil
+			i.Server.AllowUnknown = true
+		}, "server: allow_unknown: true, but there is no range"},
+		{"no nodes", func(i *inventoryFile) { i.Nodes = nil }, "nodes: none listed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			inv := base()
-			if _, err := inv.Validate(); err != nil {
+			if _, err := inv.validate(); err != nil {
 				t.Fatalf("base inventory invalid: %v", err)
 			}
 			tc.change(&inv)
-			_, err := inv.Validate()
+			_, err := inv.validate()
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Validate() = %v, want %q", err, tc.want)
+				t.Errorf("validate() = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// A /31 has no network or broadcast address (RFC 3021): both are hosts.
+func TestInventoryPointToPoint(t *testing.T) {
+	f := inventoryFile{
+		Server: serverFile{IP: "10.0.0.0", Subnet: "10.0.0.0", Netmask: "255.255.255.254"},
+		Nodes:  []nodeFile{{Name: "a", MAC: "02:00:00:00:00:01", IP: "10.0.0.1"}},
+	}
+	if _, err := f.validate(); err != nil {
+		t.Errorf("validate(/31) = %v, want nil", err)
+	}
+}
+
+func TestPxelinuxConfigRefusesControls(t *testing.T) {
+	for _, cmdline := range []string{"rw\nLABEL evil\n  KERNEL x", "rw\r\nAPPEND x", "rw\x00", "rw\tip=dhcp", "rw\x7f", "rw \u0085"} {
+		got, err := PxelinuxConfig(cmdline)
+		if !errors.Is(err, ErrCmdlineControl) || !strings.Contains(err.Error(), fmt.Sprintf("kernel command line %q", cmdline)) {
+			t.Errorf("PxelinuxConfig(%q) = %q, %v, want an error naming the command line", cmdline, got, err)
+		}
+	}
+	if _, err := PxelinuxConfig(`rw ip=dhcp rambox foo="a b" é`); err != nil {
+		t.Errorf("PxelinuxConfig(plain words) = %v", err)
+	}
+	inv, err := LoadInventory("testdata/nodes.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NodeConfigs("rw\x01", inv); !errors.Is(err, ErrCmdlineControl) || !strings.Contains(err.Error(), `node "rambox01"`) {
+		t.Errorf("NodeConfigs(control character) = %v, want an error naming the node", err)
 	}
 }
 
 func TestInventoryUnknownField(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "nodes.yaml")
 	os.WriteFile(p, []byte("server: {ip: 10.0.0.1, subnet: 10.0.0.0, netmask: 255.255.255.0}\nnodes:\n  - {name: a, mac: 02:00:00:00:00:01, ip: 10.0.0.2, hostnme: x}\n"), 0o644)
-	if _, _, err := LoadInventory(p); err == nil || !strings.Contains(err.Error(), "hostnme") {
+	if _, err := LoadInventory(p); err == nil || !strings.Contains(err.Error(), "hostnme") {
 		t.Errorf("LoadInventory = %v, want an error naming the unknown field hostnme", err)
 	}
 }
 
 // TestDhcpdAcceptsConfig runs ISC dhcpd's own syntax check on the
-// generated file.
+// generated file, for an inventory with a dynamic range and one without.
 func TestDhcpdAcceptsConfig(t *testing.T) {
 	dhcpd, err := exec.LookPath("dhcpd")
 	if err != nil {
@@ -123,32 +181,61 @@ func TestDhcpdAcceptsConfig(t *testing.T) {
 		}
 		dhcpd = "/usr/sbin/dhcpd"
 	}
-	inv, nw, err := LoadInventory("testdata/nodes.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conf bytes.Buffer
-	if err := WriteDhcpdConf(&conf, inv, nw); err != nil {
-		t.Fatal(err)
-	}
-	if i, j := strings.Index(conf.String(), "\n  next-server 192.168.24.202;"), strings.Index(conf.String(), "class \"pxeclients\""); i < 0 || i > j {
-		t.Errorf("dhcpd.conf does not give every client of the subnet the boot server (next-server before the PXE class)")
-	}
-	for _, want := range []string{"option space PXE;", `filename "pxelinux.0";`, "next-server 192.168.24.202;", "hardware ethernet 08:00:07:26:c0:a5;", "fixed-address 192.168.24.203;", "deny unknown clients;", "range 192.168.24.210 192.168.24.220;"} {
-		if !strings.Contains(conf.String(), want) {
-			t.Errorf("dhcpd.conf lacks %q", want)
-		}
-	}
 	check := func(body []byte) ([]byte, error) {
 		p := filepath.Join(t.TempDir(), "dhcpd.conf")
 		os.WriteFile(p, body, 0o644)
 		return exec.Command(dhcpd, "-t", "-cf", p).CombinedOutput()
 	}
-	if out, err := check(conf.Bytes()); err != nil {
-		t.Errorf("dhcpd -t rejected the generated config: %v\n%s\n%s", err, out, conf.String())
+	seed, err := os.ReadFile("testdata/nodes.yaml")
+	if err != nil {
+		t.Fatal(err)
 	}
-	// The check can fail: a broken config must be refused.
-	if _, err := check(bytes.Replace(conf.Bytes(), []byte("next-server 192.168.24.202;"), []byte("next-server;"), 1)); err == nil {
-		t.Error("dhcpd -t accepted a broken config; the check above proves nothing")
+	const rangeLine = "  range: [192.168.24.210, 192.168.24.220]\n"
+	if !bytes.Contains(seed, []byte(rangeLine)) {
+		t.Fatalf("testdata/nodes.yaml no longer has %q; update the test", rangeLine)
+	}
+	common := []string{"option space PXE;", `filename "pxelinux.0";`, "next-server 192.168.24.202;", "hardware ethernet 08:00:07:26:c0:a5;", "fixed-address 192.168.24.203;"}
+	tests := []struct {
+		name         string
+		yaml         []byte
+		want, absent []string
+	}{
+		{"with range", seed, append(common, "range 192.168.24.210 192.168.24.220;", "deny unknown clients;"), nil},
+		{"without range", bytes.Replace(seed, []byte(rangeLine), nil, 1), common, []string{"pool", "range", "unknown clients"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "nodes.yaml")
+			os.WriteFile(p, tc.yaml, 0o644)
+			inv, err := LoadInventory(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var conf bytes.Buffer
+			if err := WriteDhcpdConf(&conf, inv); err != nil {
+				t.Fatal(err)
+			}
+			c := conf.String()
+			if i, j := strings.Index(c, "\n  next-server 192.168.24.202;"), strings.Index(c, "class \"pxeclients\""); i < 0 || i > j {
+				t.Errorf("dhcpd.conf does not give every client of the subnet the boot server (next-server before the PXE class)")
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(c, want) {
+					t.Errorf("dhcpd.conf lacks %q", want)
+				}
+			}
+			for _, no := range tc.absent {
+				if strings.Contains(c, no) {
+					t.Errorf("dhcpd.conf has %q:\n%s", no, c)
+				}
+			}
+			if out, err := check(conf.Bytes()); err != nil {
+				t.Errorf("dhcpd -t rejected the generated config: %v\n%s\n%s", err, out, c)
+			}
+			// The check can fail: a broken config must be refused.
+			if _, err := check(bytes.Replace(conf.Bytes(), []byte("next-server 192.168.24.202;"), []byte("next-server;"), 1)); err == nil {
+				t.Error("dhcpd -t accepted a broken config; the check above proves nothing")
+			}
+		})
 	}
 }

@@ -1,9 +1,10 @@
 package pxe
 
 import (
+	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
+	"unicode"
 
 	"rambox/tftproot"
 )
@@ -36,24 +37,30 @@ func NodeCmdline(bundleCmdline string, n Node, nw *Network) string {
 	return strings.Join(words, " ")
 }
 
+// ErrCmdlineControl is returned for a kernel command line holding a
+// control character: pxelinux.cfg is line-based, so a newline in APPEND
+// would start a line of its own (another LABEL, say).
+var ErrCmdlineControl = errors.New("holds a control character")
+
 // PxelinuxConfig is the pxelinux.cfg file for one command line.
-func PxelinuxConfig(cmdline string) string {
-	return fmt.Sprintf("DEFAULT rambox\nLABEL rambox\n  KERNEL %s\n  APPEND initrd=%s %s\n", tftproot.KernelFile, tftproot.InitramfsFile, cmdline)
+func PxelinuxConfig(cmdline string) (string, error) {
+	if i := strings.IndexFunc(cmdline, unicode.IsControl); i >= 0 {
+		return "", fmt.Errorf("kernel command line %q %w (%q at byte %d)", cmdline, ErrCmdlineControl, cmdline[i:i+1], i)
+	}
+	return fmt.Sprintf("DEFAULT rambox\nLABEL rambox\n  KERNEL %s\n  APPEND initrd=%s %s\n", tftproot.KernelFile, tftproot.InitramfsFile, cmdline), nil
 }
 
 // NodeConfigs returns pxelinux.cfg/<HEXIP> -> contents for every node.
-func NodeConfigs(bundleCmdline string, inv *Inventory, nw *Network) (map[string]string, error) {
+func NodeConfigs(bundleCmdline string, inv *Inventory) (map[string]string, error) {
 	out := map[string]string{}
 	for _, n := range inv.Nodes {
-		a, err := netip.ParseAddr(n.IP)
+		h, err := HexIP(n.IP)
 		if err != nil {
 			return nil, fmt.Errorf("node %q: ip: %w", n.Name, err)
 		}
-		h, err := HexIP(a)
-		if err != nil {
-			return nil, fmt.Errorf("node %q: ip: %w", n.Name, err)
+		if out[h], err = PxelinuxConfig(NodeCmdline(bundleCmdline, n, &inv.Network)); err != nil {
+			return nil, fmt.Errorf("node %q: %w", n.Name, err)
 		}
-		out[h] = PxelinuxConfig(NodeCmdline(bundleCmdline, n, nw))
 	}
 	return out, nil
 }

@@ -2,9 +2,12 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"path"
+	"slices"
+	"sort"
 	"strings"
 )
 
@@ -53,9 +56,47 @@ func (o Override) Apply(pin Pin) Pin {
 	return pin
 }
 
+// ErrUnknownSource is returned for an override naming no pinned source.
+var ErrUnknownSource = errors.New("unknown source")
+
+// CheckOverrides refuses an override that names none of pins (a typo
+// would otherwise build the pinned upstream source) or names one twice.
+func CheckOverrides(overrides []Override, pins ...Pin) error {
+	known := map[string]bool{}
+	var names []string
+	for _, p := range pins {
+		known[p.Name] = true
+		names = append(names, p.Name)
+	}
+	sort.Strings(names)
+	var errs []error
+	seen := map[string]bool{}
+	for _, o := range overrides {
+		switch {
+		case !known[o.Name]:
+			errs = append(errs, fmt.Errorf("--source %s: %w (known: %s)", o.Name, ErrUnknownSource, strings.Join(names, ", ")))
+		case seen[o.Name]:
+			errs = append(errs, fmt.Errorf("--source %s: given twice", o.Name))
+		}
+		seen[o.Name] = true
+	}
+	return errors.Join(errs...)
+}
+
 // Fetch makes the cache hold pin (as overridden, when an override names
-// it) and returns the pin in force and the cached path.
+// it) and returns the pin in force and the cached path. The pin returned
+// is the one to record: its URLs carry no credentials (RedactURL), though
+// the download used them.
 func (c Cache) Fetch(ctx context.Context, pin Pin, overrides []Override, client *http.Client, mirrors []string) (Pin, string, error) {
+	pin, p, err := c.fetch(ctx, pin, overrides, client, mirrors)
+	pin.URLs = slices.Clone(pin.URLs)
+	for i, u := range pin.URLs {
+		pin.URLs[i] = RedactURL(u)
+	}
+	return pin, p, err
+}
+
+func (c Cache) fetch(ctx context.Context, pin Pin, overrides []Override, client *http.Client, mirrors []string) (Pin, string, error) {
 	for _, o := range overrides {
 		if o.Name != pin.Name {
 			continue

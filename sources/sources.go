@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -184,11 +185,16 @@ func (c Cache) download(ctx context.Context, pin Pin, url string, client *http.C
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		// The client's error quotes the URL; not its credentials.
+		var uerr *neturl.Error
+		if errors.As(err, &uerr) {
+			uerr.URL = RedactURL(uerr.URL)
+		}
 		return "", fmt.Errorf("%s: %w", pin.Name, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%s: %s: %s", pin.Name, url, resp.Status)
+		return "", fmt.Errorf("%s: %s: %s", pin.Name, RedactURL(url), resp.Status)
 	}
-	return c.store(pin, resp.Body, url)
+	return c.store(pin, resp.Body, RedactURL(url))
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -86,12 +85,18 @@ func runBuild(args []string) error {
 		o, err := sources.ParseOverride(s)
 		if err != nil {
 			errs = append(errs, err)
+			continue
 		}
 		ovs = append(ovs, o)
 	}
-	bbPin, err := sources.LoadPin(filepath.Join(*rootfs, "busybox", "sources.json"))
-	if err != nil {
-		errs = append(errs, err)
+	bbPin, bbErr := sources.LoadPin(filepath.Join(*rootfs, "busybox", "sources.json"))
+	if bbErr != nil {
+		errs = append(errs, bbErr)
+	}
+	if prof != nil && bbErr == nil {
+		if err := sources.CheckOverrides(ovs, prof.Source, bbPin); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	tc, tcTar, err := chooseToolchain(*tcRootfs, *tcImage)
 	if err != nil {
@@ -130,11 +135,12 @@ func runBuild(args []string) error {
 	var kernelPin sources.Pin
 	err = progress.Stage(report, "fetch", func() (progress.Status, error) {
 		cache := sources.DefaultCache()
+		client := sources.NewClient(sources.DefaultTimeouts)
 		var err error
-		if kernelPin, kernelPath, err = cache.Fetch(ctx, prof.Source, ovs, http.DefaultClient, mirrors); err != nil {
+		if kernelPin, kernelPath, err = cache.Fetch(ctx, prof.Source, ovs, client, mirrors); err != nil {
 			return progress.Failed, err
 		}
-		bbPin, bbPath, err = cache.Fetch(ctx, bbPin, ovs, http.DefaultClient, mirrors)
+		bbPin, bbPath, err = cache.Fetch(ctx, bbPin, ovs, client, mirrors)
 		return progress.Done, err
 	})
 	if err != nil {
@@ -229,12 +235,8 @@ func sourceDateEpoch(flagValue int64) (int64, error) {
 	if flagValue >= 0 {
 		return flagValue, nil
 	}
-	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a non-negative number of seconds", v)
-		}
-		return n, nil
+	if n, set, err := initramfs.SourceDateEpoch(); set {
+		return n, err
 	}
 	out, err := exec.Command("git", "log", "-1", "--format=%ct").Output()
 	if err != nil {

@@ -29,7 +29,9 @@ func TestBuildBadInput(t *testing.T) {
 		{"not a toolchain", nil, []string{"build", "--toolchain-rootfs", empty}, []string{"has no usr/bin/make"}},
 		{"unpinned image", nil, []string{"build", "--toolchain-image", "debian:bookworm"}, []string{"is not pinned"}},
 		{"bad override", nil, []string{"build", "--source", "linux=/x"}, []string{"no @sha256:HEX"}},
-		{"bad epoch", []string{"SOURCE_DATE_EPOCH=yesterday"}, []string{"build"}, []string{`SOURCE_DATE_EPOCH="yesterday"`}},
+		{"unknown source name", nil, []string{"build", "--source", "linx=/x@sha256:" + strings.Repeat("0", 64), "--toolchain-rootfs", empty},
+			[]string{"--source linx: unknown source", "known: busybox, linux"}},
+		{"bad epoch", []string{"SOURCE_DATE_EPOCH=yesterday"}, []string{"build"}, []string{`SOURCE_DATE_EPOCH="yesterday"`, "not a non-negative number"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

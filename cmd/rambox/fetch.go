@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 
 	"rambox/sources"
 )
@@ -28,7 +27,7 @@ func runFetch(args []string) error {
 	case *local != "":
 		path, err = cache.Import(pin, *local)
 	default:
-		path, err = cache.Download(context.Background(), pin, http.DefaultClient, nil)
+		path, err = cache.Download(context.Background(), pin, sources.NewClient(sources.DefaultTimeouts), nil)
 	}
 	if err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"rambox/atomicfile"
 	"rambox/initramfs"
@@ -24,10 +23,18 @@ func runInitramfs(args []string) error {
 	fs.StringVar(&script, "udhcpc-script", "", "udhcpc event `script` (default: examples/udhcp/simple.script from the pinned busybox source in the cache)")
 	fs.StringVar(&o.Timezone, "timezone", initramfs.DefaultTimezone, "timezone `name` for /etc/timezone and /etc/localtime")
 	fs.StringVar(&o.Zoneinfo, "zoneinfo", "/usr/share/zoneinfo", "zoneinfo `directory`")
-	fs.Int64Var(&o.Epoch, "epoch", defaultEpoch(), "mtime of every entry, in seconds (default $SOURCE_DATE_EPOCH, else 0)")
+	fs.Int64Var(&o.Epoch, "epoch", -1, "mtime of every entry, in seconds (default $SOURCE_DATE_EPOCH, else 0)")
 	fs.StringVar(&out, "o", "initramfs.cpio.gz", "output `file`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if o.Epoch < 0 {
+		// Not given: the environment's, by the rule rambox build applies.
+		epoch, _, err := initramfs.SourceDateEpoch()
+		if err != nil {
+			return err
+		}
+		o.Epoch = epoch
 	}
 	if script == "" {
 		tmp, err := udhcpcScriptFromCache(o.Rootfs)
@@ -39,14 +46,6 @@ func runInitramfs(args []string) error {
 	}
 	o.UdhcpcScript = script
 	return initramfs.Build(o, out)
-}
-
-func defaultEpoch() int64 {
-	v, err := strconv.ParseInt(os.Getenv("SOURCE_DATE_EPOCH"), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return v
 }
 
 // udhcpcScriptFromCache extracts simple.script from the busybox source

@@ -85,6 +85,10 @@ func TestInitramfsErrors(t *testing.T) {
 		{"no busybox", nil, []string{"initramfs", "--udhcpc-script", "/x"}, []string{"busybox is required"}},
 		{"script not cached", []string{"RAMBOX_CACHE=" + t.TempDir()}, []string{"initramfs", "--busybox", "/bin/sh"},
 			[]string{"no --udhcpc-script given", "busybox", "not in the source cache", "faeeb244"}},
+		{"bad epoch", []string{"SOURCE_DATE_EPOCH=yesterday"}, []string{"initramfs", "--busybox", "/bin/sh", "--udhcpc-script", "/x"},
+			[]string{`SOURCE_DATE_EPOCH="yesterday"`, "not a non-negative number"}},
+		{"negative epoch", []string{"SOURCE_DATE_EPOCH=-5"}, []string{"initramfs", "--busybox", "/bin/sh", "--udhcpc-script", "/x"},
+			[]string{`SOURCE_DATE_EPOCH="-5"`, "not a non-negative number"}},
 		{"stray argument", nil, []string{"initramfs", "extra"}, []string{`unexpected argument "extra"`}},
 		{"unknown command", nil, []string{"initramfsx"}, []string{`unknown command "initramfsx"`, "initramfs"}},
 	}

@@ -5,10 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
@@ -117,9 +115,8 @@ func runPull(args []string) error {
 	}
 	o := tftproot.Options{BootloaderDirs: bootDirs}
 	var inv *pxe.Inventory
-	var nw *pxe.Network
 	if *inventory != "" {
-		if inv, nw, err = pxe.LoadInventory(*inventory); err != nil {
+		if inv, err = pxe.LoadInventory(*inventory); err != nil {
 			return err
 		}
 	}
@@ -129,12 +126,14 @@ func runPull(args []string) error {
 		return err
 	}
 	if inv != nil {
-		if o.NodeConfigs, err = pxe.NodeConfigs(f.Info.KernelCmdline, inv, nw); err != nil {
+		if o.NodeConfigs, err = pxe.NodeConfigs(f.Info.KernelCmdline, inv); err != nil {
 			return err
 		}
 	}
 	if *withDefault || inv == nil {
-		o.DefaultConfig = pxe.PxelinuxConfig(f.Info.KernelCmdline)
+		if o.DefaultConfig, err = pxe.PxelinuxConfig(f.Info.KernelCmdline); err != nil {
+			return fmt.Errorf("%s: %w", ref, err)
+		}
 	}
 	dir, err := tftproot.Install(*root, f, o)
 	if err != nil {
@@ -144,7 +143,7 @@ func runPull(args []string) error {
 	fmt.Printf("%s -> %s (current)\n", ref.Pinned(), dir)
 	if inv != nil {
 		for _, n := range inv.Nodes {
-			h, _ := pxe.HexIP(netip.MustParseAddr(n.IP))
+			h, _ := pxe.HexIP(n.IP)
 			fmt.Printf("  %-16s %s  pxelinux.cfg/%s\n", n.Name, n.IP, h)
 		}
 	}
@@ -168,21 +167,24 @@ func runRollback(args []string) error {
 	return nil
 }
 
-// parseRefArg parses flags around exactly one REF argument.
+// parseRefArg parses flags around exactly one REF argument, which may
+// stand anywhere among them: the flag package stops at the first non-flag,
+// so parsing resumes after each one.
 func parseRefArg(fs *flag.FlagSet, args []string) (bundle.Ref, error) {
-	// Accept the ref before or after the flags.
-	var refArg string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		refArg, args = args[0], args[1:]
+	var words []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return bundle.Ref{}, errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		words = append(words, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		return bundle.Ref{}, errUsage
-	}
-	if refArg == "" && fs.NArg() == 1 {
-		refArg = fs.Arg(0)
-	} else if fs.NArg() != 0 || refArg == "" {
+	if len(words) != 1 {
 		fs.Usage()
 		return bundle.Ref{}, errUsage
 	}
-	return bundle.ParseRef(refArg)
+	return bundle.ParseRef(words[0])
 }

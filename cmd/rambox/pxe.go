@@ -54,12 +54,12 @@ func runDhcpdConf(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	inv, nw, err := pxe.LoadInventory(*inventory)
+	inv, err := pxe.LoadInventory(*inventory)
 	if err != nil {
 		return err
 	}
 	if *out == "-" {
-		return pxe.WriteDhcpdConf(os.Stdout, inv, nw)
+		return pxe.WriteDhcpdConf(os.Stdout, inv)
 	}
-	return atomicfile.Write(*out, 0o644, func(w io.Writer) error { return pxe.WriteDhcpdConf(w, inv, nw) })
+	return atomicfile.Write(*out, 0o644, func(w io.Writer) error { return pxe.WriteDhcpdConf(w, inv) })
 }

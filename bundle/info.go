@@ -125,3 +125,16 @@ func (in *Info) WriteFiles(dir string) error {
 	}
 	return nil
 }
+
+// ReadInfo reads dir/bundle.json.
+func ReadInfo(dir string) (*Info, []byte, error) {
+	b, err := os.ReadFile(filepath.Join(dir, InfoFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("bundle: %w", err)
+	}
+	var in Info
+	if err := json.Unmarshal(b, &in); err != nil {
+		return nil, nil, fmt.Errorf("bundle: %s: %w", filepath.Join(dir, InfoFile), err)
+	}
+	return &in, b, nil
+}

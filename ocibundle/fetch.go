@@ -1,4 +1,4 @@
-package bundle
+package ocibundle
 
 import (
 	"context"
@@ -7,30 +7,18 @@ import (
 	"fmt"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/sigstore/sigstore/pkg/signature"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
+
+	"rambox/bundle"
 )
 
-// A SignatureCheck accepts the manifest subject in target only when it
-// carries a trusted signature: made with a cosign key (KeyCheck), or
-// keyless by a given identity (the CLI's cosign verify).
-type SignatureCheck func(ctx context.Context, target oras.ReadOnlyTarget, subject ocispec.Descriptor) error
-
-// KeyCheck trusts signatures that verifier (a cosign public key) accepts.
-func KeyCheck(verifier signature.Verifier) SignatureCheck {
-	return func(ctx context.Context, target oras.ReadOnlyTarget, subject ocispec.Descriptor) error {
-		return VerifySignature(ctx, target, subject, verifier)
-	}
-}
-
-// Fetched is a bundle read from a store and checked: its signature, the
-// manifest's digest, and every blob's digest and size.
-type Fetched struct {
-	Manifest ocispec.Descriptor
-	Info     *Info
-	InfoJSON []byte
-	Files    map[string][]byte // by file name: bzImage, initramfs.cpio.gz, kernel.config
+// A Verifier accepts the manifest subject in target only when it carries
+// a trusted signature (package signing has a key and a keyless one). The
+// store asks, the verifier decides: signing depends on this package, not
+// the reverse.
+type Verifier interface {
+	Verify(ctx context.Context, target oras.ReadOnlyTarget, subject ocispec.Descriptor) error
 }
 
 // Fetch resolves ref and returns the bundle only when everything checks:
@@ -38,7 +26,7 @@ type Fetched struct {
 // digest is refused when the tag has moved; the manifest must have ref's
 // digest and a signature verifier accepts; every blob must match its
 // descriptor. Nothing is returned, so nothing can be written, otherwise.
-func Fetch(ctx context.Context, ref Ref, check SignatureCheck, allowTag bool) (*Fetched, error) {
+func Fetch(ctx context.Context, ref Ref, check Verifier, allowTag bool) (*bundle.Fetched, error) {
 	if ref.Digest == "" && !allowTag {
 		return nil, fmt.Errorf("%s: %w: pin it as ...@sha256:HEX (or pass --allow-tag)", ref, ErrTagNotAllowed)
 	}
@@ -67,7 +55,7 @@ func Fetch(ctx context.Context, ref Ref, check SignatureCheck, allowTag bool) (*
 	if err != nil {
 		return nil, fmt.Errorf("%s: manifest: %w", ref, err)
 	}
-	if err := check(ctx, target, desc); err != nil {
+	if err := check.Verify(ctx, target, desc); err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
 	var m ocispec.Manifest
@@ -77,12 +65,12 @@ func Fetch(ctx context.Context, ref Ref, check SignatureCheck, allowTag bool) (*
 	if m.ArtifactType != ArtifactType || m.Config.MediaType != MediaTypeConfig {
 		return nil, fmt.Errorf("%s: %w (artifactType %q, config %q)", ref, ErrNotBundle, m.ArtifactType, m.Config.MediaType)
 	}
-	f := &Fetched{Manifest: desc, Files: map[string][]byte{}}
+	f := &bundle.Fetched{Manifest: desc, Files: map[string][]byte{}}
 	if f.InfoJSON, err = content.FetchAll(ctx, target, m.Config); err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", ref, InfoFile, err)
+		return nil, fmt.Errorf("%s: %s: %w", ref, bundle.InfoFile, err)
 	}
 	if err := json.Unmarshal(f.InfoJSON, &f.Info); err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", ref, InfoFile, err)
+		return nil, fmt.Errorf("%s: %s: %w", ref, bundle.InfoFile, err)
 	}
 	for _, l := range m.Layers {
 		name := l.Annotations[ocispec.AnnotationTitle]

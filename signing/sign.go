@@ -1,26 +1,26 @@
-package bundle
+// Package signing signs boot bundles and checks their signatures, with a
+// cosign key or keyless through the cosign CLI, in the layout cosign
+// itself uses.
+package signing
 
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/sigstore/cosign/v2/pkg/cosign"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
+
+	"rambox/ocibundle"
 )
 
 // Signatures are stored the way cosign stores them, so `cosign verify
@@ -35,23 +35,32 @@ const (
 )
 
 var (
-	ErrUnsigned       = errors.New("bundle has no signature")
-	ErrBadSignature   = errors.New("no signature verifies with this key")
-	ErrSignedOther    = errors.New("signature is for another digest")
-	ErrNotBundle      = errors.New("not a rambox boot bundle")
-	ErrTagNotAllowed  = errors.New("ref has no digest")
-	ErrTagMoved       = errors.New("tag points at another digest than the ref pins")
-	ErrMissingLayer   = errors.New("bundle lacks a layer")
-	ErrUnexpectedType = errors.New("unexpected media type")
+	ErrUnsigned     = errors.New("bundle has no signature")
+	ErrBadSignature = errors.New("no signature verifies with this key")
+	ErrSignedOther  = errors.New("signature is for another digest")
 )
 
 // SignatureTag is the tag cosign looks for a manifest's signatures under.
 func SignatureTag(d digest.Digest) string { return d.Algorithm().String() + "-" + d.Encoded() + ".sig" }
 
-// Sign signs the manifest described by subject and stores the signature
-// in target. dockerRef is the repository as users name it (cosign records
-// it as the signed identity).
-func Sign(ctx context.Context, target oras.Target, subject ocispec.Descriptor, dockerRef string, signer signature.Signer) (ocispec.Descriptor, error) {
+// A Signer signs the manifest subject stored in target under ref's
+// repository: a bundle, or one of its attachments.
+type Signer interface {
+	Sign(ctx context.Context, target oras.Target, ref ocibundle.Ref, subject ocispec.Descriptor) error
+}
+
+// KeySigner signs with a cosign private key and stores the signature in
+// the target itself.
+type KeySigner struct{ Key signature.Signer }
+
+// Sign stores a signature of subject in target, naming ref's identity (the
+// repository as users name it; cosign records it as the signed identity).
+func (s KeySigner) Sign(ctx context.Context, target oras.Target, ref ocibundle.Ref, subject ocispec.Descriptor) error {
+	_, err := writeSignature(ctx, target, subject, ref.Identity(), s.Key)
+	return err
+}
+
+func writeSignature(ctx context.Context, target oras.Target, subject ocispec.Descriptor, dockerRef string, signer signature.Signer) (ocispec.Descriptor, error) {
 	p, err := json.Marshal(payload.SimpleContainerImage{Critical: payload.Critical{
 		Identity: payload.Identity{DockerReference: dockerRef},
 		Image:    payload.Image{DockerManifestDigest: subject.Digest.String()},
@@ -93,9 +102,13 @@ func Sign(ctx context.Context, target oras.Target, subject ocispec.Descriptor, d
 	return mdesc, nil
 }
 
-// VerifySignature checks that target holds a signature of subject's digest
-// that verifier accepts.
-func VerifySignature(ctx context.Context, target oras.ReadOnlyTarget, subject ocispec.Descriptor, verifier signature.Verifier) error {
+// KeyVerifier trusts signatures that a cosign public key accepts.
+type KeyVerifier struct{ Key signature.Verifier }
+
+// Verify checks that target holds a signature of subject's digest that
+// the key accepts.
+func (v KeyVerifier) Verify(ctx context.Context, target oras.ReadOnlyTarget, subject ocispec.Descriptor) error {
+	verifier := v.Key
 	sigDesc, err := target.Resolve(ctx, SignatureTag(subject.Digest))
 	if errors.Is(err, errdef.ErrNotFound) {
 		return fmt.Errorf("%s: %w", subject.Digest, ErrUnsigned)
@@ -145,51 +158,4 @@ func VerifySignature(ctx context.Context, target oras.ReadOnlyTarget, subject oc
 		errs = append(errs, ErrUnsigned)
 	}
 	return fmt.Errorf("%s: %w", subject.Digest, errors.Join(errs...))
-}
-
-// Keygen writes a cosign-compatible key pair, cosign.key (encrypted with
-// password, scrypt + secretbox as cosign does) and cosign.pub, into dir.
-// It refuses to overwrite an existing key.
-func Keygen(dir string, password []byte) (keyPath, pubPath string, err error) {
-	keyPath, pubPath = filepath.Join(dir, "cosign.key"), filepath.Join(dir, "cosign.pub")
-	if _, err := os.Stat(keyPath); err == nil {
-		return "", "", fmt.Errorf("%s exists; not overwriting a signing key", keyPath)
-	}
-	kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return password, nil })
-	if err != nil {
-		return "", "", err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", err
-	}
-	if err := os.WriteFile(keyPath, kb.PrivateBytes, 0o600); err != nil {
-		return "", "", err
-	}
-	return keyPath, pubPath, os.WriteFile(pubPath, kb.PublicBytes, 0o644)
-}
-
-// LoadSigner reads a cosign private key.
-func LoadSigner(path string, password []byte) (signature.SignerVerifier, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	sv, err := cosign.LoadPrivateKey(b, password, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w (is COSIGN_PASSWORD right?)", path, err)
-	}
-	return sv, nil
-}
-
-// LoadVerifier reads a PEM public key (cosign.pub).
-func LoadVerifier(path string) (signature.Verifier, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := cryptoutils.UnmarshalPEMToPublicKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return signature.LoadVerifier(pub, crypto.SHA256)
 }

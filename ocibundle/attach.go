@@ -1,4 +1,4 @@
-package bundle
+package ocibundle
 
 import (
 	"context"
@@ -69,7 +69,7 @@ type Attached struct {
 // signature check accepts and whose document matches its digest. A
 // referrer that fails a check is an error: it would be a forged or damaged
 // document about the bundle.
-func Attachments(ctx context.Context, target oras.ReadOnlyGraphTarget, subject ocispec.Descriptor, artifactType string, check SignatureCheck) ([]Attached, error) {
+func Attachments(ctx context.Context, target oras.ReadOnlyGraphTarget, subject ocispec.Descriptor, artifactType string, check Verifier) ([]Attached, error) {
 	refs, err := registry.Referrers(ctx, target, subject, artifactType)
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing referrers: %w", subject.Digest, err)
@@ -87,8 +87,8 @@ func Attachments(ctx context.Context, target oras.ReadOnlyGraphTarget, subject o
 	return out, errors.Join(errs...)
 }
 
-func fetchAttachment(ctx context.Context, target oras.ReadOnlyTarget, d, subject ocispec.Descriptor, check SignatureCheck) (Attached, error) {
-	if err := check(ctx, target, d); err != nil {
+func fetchAttachment(ctx context.Context, target oras.ReadOnlyTarget, d, subject ocispec.Descriptor, check Verifier) (Attached, error) {
+	if err := check.Verify(ctx, target, d); err != nil {
 		return Attached{}, err
 	}
 	raw, err := content.FetchAll(ctx, target, d)

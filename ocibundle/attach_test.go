@@ -1,4 +1,4 @@
-package bundle
+package ocibundle_test
 
 import (
 	"context"
@@ -9,6 +9,10 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"rambox/bundle/bundletest"
+	"rambox/ocibundle"
+	"rambox/signing"
 )
 
 // TestAttach stores two signed attachments and one unsigned one as
@@ -18,39 +22,39 @@ import (
 // document twice gives one referrer.
 func TestAttach(t *testing.T) {
 	ctx := context.Background()
-	dir := writeBundle(t, "kernel")
-	keyPath, pubPath, _ := Keygen(t.TempDir(), nil)
-	signer, _ := LoadSigner(keyPath, nil)
-	verifier, _ := LoadVerifier(pubPath)
-	ref := Ref{Layout: filepath.Join(t.TempDir(), "oci")}
+	dir := bundletest.Write(t, "kernel", "rw ip=dhcp")
+	keyPath, pubPath, _ := signing.Keygen(t.TempDir(), nil)
+	signer, _ := signing.LoadSigner(keyPath, nil)
+	verifier, _ := signing.LoadVerifier(pubPath)
+	ref := ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci")}
 	target, err := ref.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
-	desc, err := Push(ctx, target, dir, Meta{})
+	desc, err := ocibundle.Push(ctx, target, dir, ocibundle.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	created := time.Unix(1700000000, 0)
-	docs := []Attachment{
+	docs := []ocibundle.Attachment{
 		{ArtifactType: "application/spdx+json", Name: "sbom.spdx.json", Content: []byte(`{"spdxVersion":"SPDX-2.3"}`)},
 		{ArtifactType: "application/vnd.in-toto+json", Name: "provenance.slsa.json", Content: []byte(`{"_type":"x"}`),
-			Annotations: map[string]string{AnnotationPredicateType: "https://slsa.dev/provenance/v1"}},
+			Annotations: map[string]string{ocibundle.AnnotationPredicateType: "https://slsa.dev/provenance/v1"}},
 	}
 	var first ocispec.Descriptor
 	for i, a := range docs {
-		d, err := Attach(ctx, target, desc, a, created)
+		d, err := ocibundle.Attach(ctx, target, desc, a, created)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 {
 			first = d
 		}
-		if _, err := Sign(ctx, target, d, ref.Identity(), signer); err != nil {
+		if err := (signing.KeySigner{Key: signer}).Sign(ctx, target, ref, d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if again, err := Attach(ctx, target, desc, docs[0], created); err != nil || again.Digest != first.Digest {
+	if again, err := ocibundle.Attach(ctx, target, desc, docs[0], created); err != nil || again.Digest != first.Digest {
 		t.Errorf("attaching the same SBOM again: %v, %v; want %s", again.Digest, err, first.Digest)
 	}
 
@@ -58,14 +62,14 @@ func TestAttach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Attachments(ctx, reopened, desc, "", KeyCheck(verifier))
+	got, err := ocibundle.Attachments(ctx, reopened, desc, "", signing.KeyVerifier{Key: verifier})
 	if err != nil {
 		t.Fatalf("Attachments: %v", err)
 	}
 	if len(got) != 2 {
 		t.Fatalf("%d attachments, want 2", len(got))
 	}
-	byName := map[string]Attached{}
+	byName := map[string]ocibundle.Attached{}
 	for _, a := range got {
 		byName[a.Name] = a
 	}
@@ -75,21 +79,21 @@ func TestAttach(t *testing.T) {
 			t.Errorf("%s came back as %q (%s)", want.Name, a.Content, a.ArtifactType)
 		}
 	}
-	if only, err := Attachments(ctx, reopened, desc, "application/spdx+json", KeyCheck(verifier)); err != nil || len(only) != 1 {
+	if only, err := ocibundle.Attachments(ctx, reopened, desc, "application/spdx+json", signing.KeyVerifier{Key: verifier}); err != nil || len(only) != 1 {
 		t.Errorf("filtered by type: %d, %v", len(only), err)
 	}
 
-	_, otherPub, _ := Keygen(t.TempDir(), nil)
-	other, _ := LoadVerifier(otherPub)
-	if _, err := Attachments(ctx, reopened, desc, "", KeyCheck(other)); !errors.Is(err, ErrBadSignature) {
+	_, otherPub, _ := signing.Keygen(t.TempDir(), nil)
+	other, _ := signing.LoadVerifier(otherPub)
+	if _, err := ocibundle.Attachments(ctx, reopened, desc, "", signing.KeyVerifier{Key: other}); !errors.Is(err, signing.ErrBadSignature) {
 		t.Errorf("with another key: %v, want ErrBadSignature", err)
 	}
-	forged, err := Attach(ctx, reopened, desc, Attachment{ArtifactType: "application/spdx+json", Name: "sbom.spdx.json", Content: []byte("forged")}, created)
+	forged, err := ocibundle.Attach(ctx, reopened, desc, ocibundle.Attachment{ArtifactType: "application/spdx+json", Name: "sbom.spdx.json", Content: []byte("forged")}, created)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Attachments(ctx, reopened, desc, "", KeyCheck(verifier))
-	if !errors.Is(err, ErrUnsigned) || !strings.Contains(err.Error(), forged.Digest.String()) {
+	_, err = ocibundle.Attachments(ctx, reopened, desc, "", signing.KeyVerifier{Key: verifier})
+	if !errors.Is(err, signing.ErrUnsigned) || !strings.Contains(err.Error(), forged.Digest.String()) {
 		t.Errorf("an unsigned referrer: %v, want ErrUnsigned naming %s", err, forged.Digest)
 	}
 }

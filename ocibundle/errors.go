@@ -1,0 +1,12 @@
+package ocibundle
+
+import "errors"
+
+// Why a store's content is refused.
+var (
+	ErrNotBundle      = errors.New("not a rambox boot bundle")
+	ErrTagNotAllowed  = errors.New("ref has no digest")
+	ErrTagMoved       = errors.New("tag points at another digest than the ref pins")
+	ErrMissingLayer   = errors.New("bundle lacks a layer")
+	ErrUnexpectedType = errors.New("unexpected media type")
+)

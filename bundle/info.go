@@ -4,11 +4,13 @@ package bundle
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"unicode"
 
 	"rambox/sources"
 )
@@ -137,4 +139,19 @@ func ReadInfo(dir string) (*Info, []byte, error) {
 		return nil, nil, fmt.Errorf("bundle: %s: %w", filepath.Join(dir, InfoFile), err)
 	}
 	return &in, b, nil
+}
+
+// ErrBadCmdline is returned for a kernel command line that is not one
+// line of printable text: it is written into pxelinux.cfg, where a
+// newline would start a directive of its own (a LABEL, a KERNEL).
+var ErrBadCmdline = errors.New("kernelCmdline has a control character")
+
+// Validate checks what a consumer writes out verbatim.
+func (in *Info) Validate() error {
+	for i, r := range in.KernelCmdline {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return fmt.Errorf("%s: %w (%q at byte %d)", InfoFile, ErrBadCmdline, r, i)
+		}
+	}
+	return nil
 }

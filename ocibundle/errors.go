@@ -9,4 +9,6 @@ var (
 	ErrTagMoved       = errors.New("tag points at another digest than the ref pins")
 	ErrMissingLayer   = errors.New("bundle lacks a layer")
 	ErrUnexpectedType = errors.New("unexpected media type")
+	ErrDuplicateLayer = errors.New("bundle has this layer twice")
+	ErrInfoMismatch   = errors.New("layer differs from bundle.json")
 )

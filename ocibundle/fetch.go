@@ -8,7 +8,6 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
-	"oras.land/oras-go/v2/content"
 
 	"rambox/bundle"
 )
@@ -51,7 +50,7 @@ func Fetch(ctx context.Context, ref Ref, check Verifier, allowTag bool) (*bundle
 			return nil, fmt.Errorf("%s: store answered with %s", ref, desc.Digest)
 		}
 	}
-	raw, err := content.FetchAll(ctx, target, desc)
+	raw, err := FetchLimited(ctx, target, desc, MaxManifestSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: manifest: %w", ref, err)
 	}
@@ -66,29 +65,58 @@ func Fetch(ctx context.Context, ref Ref, check Verifier, allowTag bool) (*bundle
 		return nil, fmt.Errorf("%s: %w (artifactType %q, config %q)", ref, ErrNotBundle, m.ArtifactType, m.Config.MediaType)
 	}
 	f := &bundle.Fetched{Manifest: desc, Files: map[string][]byte{}}
-	if f.InfoJSON, err = content.FetchAll(ctx, target, m.Config); err != nil {
+	if f.InfoJSON, err = FetchLimited(ctx, target, m.Config, MaxConfigSize); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", ref, bundle.InfoFile, err)
 	}
 	if err := json.Unmarshal(f.InfoJSON, &f.Info); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", ref, bundle.InfoFile, err)
 	}
+	if err := f.Info.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	if err := checkLayers(m.Layers, f.Info); err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
 	for _, l := range m.Layers {
 		name := l.Annotations[ocispec.AnnotationTitle]
-		want, ok := LayerMediaType(name)
-		if !ok || l.MediaType != want {
-			return nil, fmt.Errorf("%s: layer %q: %w %q", ref, name, ErrUnexpectedType, l.MediaType)
-		}
-		b, err := content.FetchAll(ctx, target, l)
-		if err != nil {
+		if f.Files[name], err = FetchLimited(ctx, target, l, MaxLayerSize); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", ref, name, err)
 		}
-		f.Files[name] = b
+	}
+	return f, nil
+}
+
+// checkLayers checks a manifest's layers before any is fetched: each is
+// a bundle file of its media type, once, within MaxLayerSize, with the
+// digest and size bundle.json records for it; none is missing.
+func checkLayers(layers []ocispec.Descriptor, info *bundle.Info) error {
+	recorded := map[string]bundle.FileEntry{}
+	for _, e := range info.Files {
+		recorded[e.Name] = e
+	}
+	seen := map[string]bool{}
+	for _, l := range layers {
+		name := l.Annotations[ocispec.AnnotationTitle]
+		want, ok := LayerMediaType(name)
+		switch {
+		case !ok || l.MediaType != want:
+			return fmt.Errorf("layer %q: %w %q", name, ErrUnexpectedType, l.MediaType)
+		case seen[name]:
+			return fmt.Errorf("layer %q (%s): %w", name, l.Digest, ErrDuplicateLayer)
+		case l.Size < 0 || l.Size > MaxLayerSize:
+			return fmt.Errorf("layer %q (%s): %w: %d bytes, limit %d", name, l.Digest, ErrTooLarge, l.Size, int64(MaxLayerSize))
+		}
+		seen[name] = true
+		e, ok := recorded[name]
+		if !ok || "sha256:"+e.SHA256 != l.Digest.String() || e.Size != l.Size {
+			return fmt.Errorf("layer %q (%s, %d bytes): %w (%s records sha256:%s, %d bytes)", name, l.Digest, l.Size, ErrInfoMismatch, bundle.InfoFile, e.SHA256, e.Size)
+		}
 	}
 	var errs []error
 	for _, lt := range layerTypes {
-		if _, ok := f.Files[lt.name]; !ok {
-			errs = append(errs, fmt.Errorf("%s: %w %s", ref, ErrMissingLayer, lt.name))
+		if !seen[lt.name] {
+			errs = append(errs, fmt.Errorf("%w %s", ErrMissingLayer, lt.name))
 		}
 	}
-	return f, errors.Join(errs...)
+	return errors.Join(errs...)
 }

@@ -88,7 +88,7 @@ func TestPushSignFetch(t *testing.T) {
 	if digests[0] != digests[1] {
 		t.Errorf("same outputs, two digests: %v", digests)
 	}
-	f, err := ocibundle.Fetch(ctx, ref, signing.KeyVerifier{Key: verifier}, false)
+	f, err := ocibundle.Fetch(ctx, ref, signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()}, false)
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
@@ -98,10 +98,10 @@ func TestPushSignFetch(t *testing.T) {
 
 	_, otherPub, _ := signing.Keygen(t.TempDir(), nil)
 	other, _ := signing.LoadVerifier(otherPub)
-	if _, err := ocibundle.Fetch(ctx, ref, signing.KeyVerifier{Key: other}, false); !errors.Is(err, signing.ErrBadSignature) {
+	if _, err := ocibundle.Fetch(ctx, ref, signing.KeyVerifier{Key: other, SignedIdentity: ref.Identity()}, false); !errors.Is(err, signing.ErrBadSignature) {
 		t.Errorf("Fetch with another key = %v, want ErrBadSignature", err)
 	}
-	if _, err := ocibundle.Fetch(ctx, ocibundle.Ref{Layout: ref.Layout, Tag: "x"}, signing.KeyVerifier{Key: verifier}, false); !errors.Is(err, ocibundle.ErrTagNotAllowed) {
+	if _, err := ocibundle.Fetch(ctx, ocibundle.Ref{Layout: ref.Layout, Tag: "x"}, signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()}, false); !errors.Is(err, ocibundle.ErrTagNotAllowed) {
 		t.Errorf("Fetch by tag = %v, want ErrTagNotAllowed", err)
 	}
 

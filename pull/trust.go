@@ -16,6 +16,9 @@ type Trust struct {
 	Key          string // cosign public key file
 	CertIdentity string // keyless signer identity (checked by the cosign CLI), instead of Key
 	CertIssuer   string // the OIDC issuer of CertIdentity
+	// SignedIdentity is the repository signatures must name, when it is
+	// not the one pulled from: a mirror of it (--signed-identity).
+	SignedIdentity string
 }
 
 // Validate reports every problem with t, each naming its flag.
@@ -34,12 +37,16 @@ func (t Trust) Validate() error {
 // verifier returns the signature check t describes, for bundles pulled
 // from ref.
 func (t Trust) verifier(ref ocibundle.Ref) (ocibundle.Verifier, error) {
+	identity := t.SignedIdentity
+	if identity == "" {
+		identity = ref.Identity()
+	}
 	if t.CertIdentity != "" || t.CertIssuer != "" {
-		return signing.KeylessVerifier{Ref: ref, Identity: t.CertIdentity, Issuer: t.CertIssuer}, nil
+		return signing.KeylessVerifier{Ref: ref, Identity: t.CertIdentity, Issuer: t.CertIssuer, SignedIdentity: identity}, nil
 	}
 	key, err := signing.LoadVerifier(t.Key)
 	if err != nil {
 		return nil, err
 	}
-	return signing.KeyVerifier{Key: key}, nil
+	return signing.KeyVerifier{Key: key, SignedIdentity: identity}, nil
 }

@@ -39,19 +39,35 @@ func (KeylessSigner) Sign(ctx context.Context, _ oras.Target, ref ocibundle.Ref,
 }
 
 // KeylessVerifier trusts keyless signatures by Identity, issued by Issuer,
-// checked by the cosign CLI in Ref's repository.
+// checked by the cosign CLI in Ref's repository, whose payloads all name
+// SignedIdentity (cosign verify checks the digest, not the repository).
 type KeylessVerifier struct {
 	Ref              ocibundle.Ref
 	Identity, Issuer string
+	SignedIdentity   string
 }
 
 // Verify checks that the manifest subject carries such a signature.
-func (v KeylessVerifier) Verify(ctx context.Context, _ oras.ReadOnlyTarget, subject ocispec.Descriptor) error {
+func (v KeylessVerifier) Verify(ctx context.Context, target oras.ReadOnlyTarget, subject ocispec.Descriptor) error {
 	if v.Ref.Layout != "" {
 		return fmt.Errorf("--certificate-identity: keyless signatures are checked in a registry, not in the OCI layout %s", v.Ref.Layout)
 	}
 	pinned := ocibundle.Ref{Repo: v.Ref.Repo, Digest: subject.Digest}
-	return runCosign(ctx, "verify", "--certificate-identity", v.Identity, "--certificate-oidc-issuer", v.Issuer, pinned.String())
+	if err := runCosign(ctx, "verify", "--certificate-identity", v.Identity, "--certificate-oidc-issuer", v.Issuer, pinned.String()); err != nil {
+		return err
+	}
+	// cosign accepted one of them; which one it does not say, so every
+	// payload must bind the right type, digest and repository.
+	sigs, err := readSignatures(ctx, target, subject)
+	if err != nil {
+		return err
+	}
+	for _, s := range sigs {
+		if err := checkClaims(s, subject, v.SignedIdentity); err != nil {
+			return fmt.Errorf("%s: %w", subject.Digest, err)
+		}
+	}
+	return nil
 }
 
 func runCosign(ctx context.Context, args ...string) error {

@@ -35,9 +35,11 @@ const (
 )
 
 var (
-	ErrUnsigned     = errors.New("bundle has no signature")
-	ErrBadSignature = errors.New("no signature verifies with this key")
-	ErrSignedOther  = errors.New("signature is for another digest")
+	ErrUnsigned      = errors.New("bundle has no signature")
+	ErrBadSignature  = errors.New("no signature verifies with this key")
+	ErrSignedOther   = errors.New("signature is for another digest")
+	ErrOtherIdentity = errors.New("signature names another repository")
+	ErrNotSignature  = errors.New("payload is not a cosign container image signature")
 )
 
 // SignatureTag is the tag cosign looks for a manifest's signatures under.
@@ -100,62 +102,4 @@ func writeSignature(ctx context.Context, target oras.Target, subject ocispec.Des
 		return ocispec.Descriptor{}, fmt.Errorf("tagging signature: %w", err)
 	}
 	return mdesc, nil
-}
-
-// KeyVerifier trusts signatures that a cosign public key accepts.
-type KeyVerifier struct{ Key signature.Verifier }
-
-// Verify checks that target holds a signature of subject's digest that
-// the key accepts.
-func (v KeyVerifier) Verify(ctx context.Context, target oras.ReadOnlyTarget, subject ocispec.Descriptor) error {
-	verifier := v.Key
-	sigDesc, err := target.Resolve(ctx, SignatureTag(subject.Digest))
-	if errors.Is(err, errdef.ErrNotFound) {
-		return fmt.Errorf("%s: %w", subject.Digest, ErrUnsigned)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: looking up its signature: %w", subject.Digest, err)
-	}
-	raw, err := content.FetchAll(ctx, target, sigDesc)
-	if err != nil {
-		return fmt.Errorf("%s: fetching its signature: %w", subject.Digest, err)
-	}
-	var m ocispec.Manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return fmt.Errorf("%s: signature manifest: %w", subject.Digest, err)
-	}
-	var errs []error
-	for _, l := range m.Layers {
-		if l.MediaType != SignatureMediaType {
-			continue
-		}
-		p, err := content.FetchAll(ctx, target, l)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		sig, err := base64.StdEncoding.DecodeString(l.Annotations[SignatureAnnotation])
-		if err != nil {
-			errs = append(errs, fmt.Errorf("signature annotation: %w", err))
-			continue
-		}
-		if err := verifier.VerifySignature(bytes.NewReader(sig), bytes.NewReader(p)); err != nil {
-			errs = append(errs, ErrBadSignature)
-			continue
-		}
-		var sci payload.SimpleContainerImage
-		if err := json.Unmarshal(p, &sci); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if sci.Critical.Image.DockerManifestDigest != subject.Digest.String() {
-			errs = append(errs, fmt.Errorf("%w (%s)", ErrSignedOther, sci.Critical.Image.DockerManifestDigest))
-			continue
-		}
-		return nil
-	}
-	if len(errs) == 0 {
-		errs = append(errs, ErrUnsigned)
-	}
-	return fmt.Errorf("%s: %w", subject.Digest, errors.Join(errs...))
 }

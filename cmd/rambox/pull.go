@@ -15,6 +15,7 @@ func addTrustFlags(fs *flag.FlagSet, t *pull.Trust) {
 	fs.StringVar(&t.Key, "key", "cosign.pub", "cosign public `key`")
 	fs.StringVar(&t.CertIdentity, "certificate-identity", "", "trust keyless signatures by this `identity` (checked by the cosign CLI) instead of --key")
 	fs.StringVar(&t.CertIssuer, "certificate-oidc-issuer", "", "the OIDC `issuer` of --certificate-identity")
+	fs.StringVar(&t.SignedIdentity, "signed-identity", "", "the `repository` signatures must name, when pulling from a mirror of it (default: the one pulled from)")
 }
 
 func addVerifyFlags(fs *flag.FlagSet, o *pull.VerifyOptions) {

@@ -36,6 +36,7 @@ func TestAttach(t *testing.T) {
 		t.Fatal(err)
 	}
 	created := time.Unix(1700000000, 0)
+	types := []string{"application/spdx+json", "application/vnd.in-toto+json"}
 	docs := []ocibundle.Attachment{
 		{ArtifactType: "application/spdx+json", Name: "sbom.spdx.json", Content: []byte(`{"spdxVersion":"SPDX-2.3"}`)},
 		{ArtifactType: "application/vnd.in-toto+json", Name: "provenance.slsa.json", Content: []byte(`{"_type":"x"}`),
@@ -62,7 +63,7 @@ func TestAttach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ocibundle.Attachments(ctx, reopened, desc, "", signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()})
+	got, _, err := ocibundle.Attachments(ctx, reopened, desc, types, signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()})
 	if err != nil {
 		t.Fatalf("Attachments: %v", err)
 	}
@@ -79,20 +80,20 @@ func TestAttach(t *testing.T) {
 			t.Errorf("%s came back as %q (%s)", want.Name, a.Content, a.ArtifactType)
 		}
 	}
-	if only, err := ocibundle.Attachments(ctx, reopened, desc, "application/spdx+json", signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()}); err != nil || len(only) != 1 {
+	if only, _, err := ocibundle.Attachments(ctx, reopened, desc, types[:1], signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()}); err != nil || len(only) != 1 {
 		t.Errorf("filtered by type: %d, %v", len(only), err)
 	}
 
 	_, otherPub, _ := signing.Keygen(t.TempDir(), nil)
 	other, _ := signing.LoadVerifier(otherPub)
-	if _, err := ocibundle.Attachments(ctx, reopened, desc, "", signing.KeyVerifier{Key: other, SignedIdentity: ref.Identity()}); !errors.Is(err, signing.ErrBadSignature) {
+	if _, _, err := ocibundle.Attachments(ctx, reopened, desc, types, signing.KeyVerifier{Key: other, SignedIdentity: ref.Identity()}); !errors.Is(err, signing.ErrBadSignature) {
 		t.Errorf("with another key: %v, want ErrBadSignature", err)
 	}
 	forged, err := ocibundle.Attach(ctx, reopened, desc, ocibundle.Attachment{ArtifactType: "application/spdx+json", Name: "sbom.spdx.json", Content: []byte("forged")}, created)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ocibundle.Attachments(ctx, reopened, desc, "", signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()})
+	_, _, err = ocibundle.Attachments(ctx, reopened, desc, types, signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()})
 	if !errors.Is(err, signing.ErrUnsigned) || !strings.Contains(err.Error(), forged.Digest.String()) {
 		t.Errorf("an unsigned referrer: %v, want ErrUnsigned naming %s", err, forged.Digest)
 	}

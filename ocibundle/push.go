@@ -65,6 +65,9 @@ func Push(ctx context.Context, target oras.Target, dir string, meta Meta) (ocisp
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
+	if err := info.Validate(); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("bundle %s: %w", dir, err)
+	}
 	want := map[string]bundle.FileEntry{}
 	for _, f := range info.Files {
 		want[f.Name] = f

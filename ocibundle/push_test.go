@@ -113,3 +113,16 @@ func TestPushSignFetch(t *testing.T) {
 }
 
 func dg(s string) digest.Digest { return digest.Digest(s) }
+
+// TestPushRefusesBadCmdline: a kernel command line that would inject a
+// pxelinux directive is refused at publish time too, not only at pull.
+func TestPushRefusesBadCmdline(t *testing.T) {
+	target, err := ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci")}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := bundletest.Write(t, "kernel", "rw\nLABEL evil")
+	if _, err := ocibundle.Push(context.Background(), target, dir, ocibundle.Meta{}); !errors.Is(err, bundle.ErrBadCmdline) {
+		t.Errorf("Push of kernelCmdline %q = %v, want ErrBadCmdline", "rw\nLABEL evil", err)
+	}
+}

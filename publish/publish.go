@@ -55,6 +55,11 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
+// AttachmentTypes are the artifact types of the documents Run attaches
+// (and signs): the SBOM and the provenance. A verifier trusts these and
+// ignores referrers of other types.
+var AttachmentTypes = []string{sbom.MediaType, provenance.MediaType}
+
 // Result is what was published.
 type Result struct {
 	Ref         ocibundle.Ref // the bundle, pinned by digest

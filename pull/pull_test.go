@@ -2,10 +2,12 @@ package pull_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"rambox/bundle"
 	"rambox/bundle/bundletest"
@@ -13,6 +15,7 @@ import (
 	"rambox/provenance"
 	"rambox/publish"
 	"rambox/pull"
+	"rambox/sbom"
 	"rambox/signing"
 	"rambox/tftproot"
 )
@@ -108,5 +111,42 @@ func TestVerify(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, v.Attached[0].Name)); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestVerifyIgnoresForeignReferrers: a referrer rambox does not define
+// (a registry scanner's report) need not be signed; it is reported, not
+// trusted. An unsigned SBOM is still refused.
+func TestVerifyIgnoresForeignReferrers(t *testing.T) {
+	ctx := context.Background()
+	ref, pub := published(t, "rw")
+	target, err := ref.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := target.Resolve(ctx, ref.Digest.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := ocibundle.Attach(ctx, target, desc, ocibundle.Attachment{ArtifactType: "application/vnd.example.scan-report+json", Name: "scan.json", Content: []byte(`{}`)}, time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := pull.VerifyOptions{Ref: ref, Trust: pull.Trust{Key: pub}}
+	v, err := pull.Verify(ctx, o)
+	if err != nil {
+		t.Fatalf("Verify(%s) with an unsigned scanner report attached: %v", ref, err)
+	}
+	if len(v.Attached) != 1 {
+		t.Errorf("Verify(%s) trusted %d attachments, want the provenance only", ref, len(v.Attached))
+	}
+	if len(v.Ignored) != 1 || v.Ignored[0].Digest != report.Digest {
+		t.Errorf("Verify(%s) ignored %v, want %s", ref, v.Ignored, report.Digest)
+	}
+	if _, err := ocibundle.Attach(ctx, target, desc, ocibundle.Attachment{ArtifactType: sbom.MediaType, Name: sbom.File, Content: []byte(`{}`)}, time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pull.Verify(ctx, o); !errors.Is(err, signing.ErrUnsigned) {
+		t.Errorf("Verify(%s) with an unsigned SBOM = %v, want ErrUnsigned", ref, err)
 	}
 }

@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"rambox/atomicfile"
 	"rambox/bundle"
 	"rambox/ocibundle"
+	"rambox/publish"
 )
 
 // VerifyOptions say which bundle to check and whose signature to trust.
@@ -34,6 +37,9 @@ type Verified struct {
 	Ref      ocibundle.Ref // pinned by digest
 	Bundle   *bundle.Fetched
 	Attached []ocibundle.Attached
+	// Ignored are referrers of types rambox does not attach (a scanner's
+	// report): not checked, not trusted.
+	Ignored []ocispec.Descriptor
 }
 
 // Verify fetches o.Ref and its attachments and returns them only when the
@@ -54,11 +60,11 @@ func Verify(ctx context.Context, o VerifyOptions) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
-	attached, err := ocibundle.Attachments(ctx, target, f.Manifest, "", check)
+	attached, ignored, err := ocibundle.Attachments(ctx, target, f.Manifest, publish.AttachmentTypes, check)
 	if err != nil {
 		return nil, err
 	}
-	return &Verified{Ref: pinned(o.Ref, f), Bundle: f, Attached: attached}, nil
+	return &Verified{Ref: pinned(o.Ref, f), Bundle: f, Attached: attached, Ignored: ignored}, nil
 }
 
 // WriteAttachments writes each attachment into dir under its own name.

@@ -40,6 +40,9 @@ func runVerify(args []string) error {
 	for _, a := range v.Attached {
 		fmt.Printf("  attached %s %s (%s)\n", a.Name, a.Manifest.Digest, a.ArtifactType)
 	}
+	for _, d := range v.Ignored {
+		fmt.Printf("  ignored  %s (%s: not a rambox attachment, not checked)\n", d.Digest, d.ArtifactType)
+	}
 	if *attachDir == "" {
 		return nil
 	}

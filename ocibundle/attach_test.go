@@ -23,7 +23,8 @@ import (
 func TestAttach(t *testing.T) {
 	ctx := context.Background()
 	dir := bundletest.Write(t, "kernel", "rw ip=dhcp")
-	keyPath, pubPath, _ := signing.Keygen(t.TempDir(), nil)
+	keyPath := filepath.Join(t.TempDir(), "cosign.key")
+	pubPath, _ := signing.Keygen(keyPath, signing.Password{Set: true})
 	signer, _ := signing.LoadSigner(keyPath, nil)
 	verifier, _ := signing.LoadVerifier(pubPath)
 	ref := ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci")}
@@ -84,7 +85,7 @@ func TestAttach(t *testing.T) {
 		t.Errorf("filtered by type: %d, %v", len(only), err)
 	}
 
-	_, otherPub, _ := signing.Keygen(t.TempDir(), nil)
+	otherPub, _ := signing.Keygen(filepath.Join(t.TempDir(), "cosign.key"), signing.Password{Set: true})
 	other, _ := signing.LoadVerifier(otherPub)
 	if _, _, err := ocibundle.Attachments(ctx, reopened, desc, types, signing.KeyVerifier{Key: other, SignedIdentity: ref.Identity()}); !errors.Is(err, signing.ErrBadSignature) {
 		t.Errorf("with another key: %v, want ErrBadSignature", err)

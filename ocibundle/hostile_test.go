@@ -36,7 +36,8 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	key, pub, err := signing.Keygen(t.TempDir(), nil)
+	key := filepath.Join(t.TempDir(), "cosign.key")
+	pub, err := signing.Keygen(key, signing.Password{Set: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,11 +51,12 @@ func TestPushSignFetch(t *testing.T) {
 	ctx := context.Background()
 	dir := bundletest.Write(t, "kernel", "rw ip=dhcp")
 	keys := t.TempDir()
-	keyPath, pubPath, err := signing.Keygen(keys, []byte("pw"))
+	keyPath := filepath.Join(keys, "cosign.key")
+	pubPath, err := signing.Keygen(keyPath, signing.Password{Value: []byte("pw"), Set: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := signing.Keygen(keys, []byte("pw")); err == nil {
+	if _, err := signing.Keygen(keyPath, signing.Password{Value: []byte("pw"), Set: true}); err == nil {
 		t.Error("Keygen overwrote an existing key")
 	}
 	signer, err := signing.LoadSigner(keyPath, []byte("pw"))
@@ -96,7 +97,7 @@ func TestPushSignFetch(t *testing.T) {
 		t.Errorf("fetched %+v", f.Info)
 	}
 
-	_, otherPub, _ := signing.Keygen(t.TempDir(), nil)
+	otherPub, _ := signing.Keygen(filepath.Join(t.TempDir(), "cosign.key"), signing.Password{Set: true})
 	other, _ := signing.LoadVerifier(otherPub)
 	if _, err := ocibundle.Fetch(ctx, ref, signing.KeyVerifier{Key: other, SignedIdentity: ref.Identity()}, false); !errors.Is(err, signing.ErrBadSignature) {
 		t.Errorf("Fetch with another key = %v, want ErrBadSignature", err)

@@ -25,7 +25,8 @@ import (
 // and the public key's path.
 func published(t *testing.T, cmdline string) (ocibundle.Ref, string) {
 	t.Helper()
-	key, pub, err := signing.Keygen(t.TempDir(), nil)
+	key := filepath.Join(t.TempDir(), "cosign.key")
+	pub, err := signing.Keygen(key, signing.Password{Set: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -14,17 +15,14 @@ import (
 	"rambox/signing"
 )
 
-// password is the signing key's password, from COSIGN_PASSWORD as cosign
-// reads it (an empty password is allowed, as in cosign).
-func password() []byte { return []byte(os.Getenv("COSIGN_PASSWORD")) }
-
 func runKeygen(args []string) error {
 	fs := newFlagSet("keygen", "[--dir DIR]")
 	dir := fs.String("dir", ".", "`directory` for cosign.key and cosign.pub")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	key, pub, err := signing.Keygen(*dir, password())
+	key := filepath.Join(*dir, "cosign.key")
+	pub, err := signing.Keygen(key, signing.PasswordFromEnv())
 	if err != nil {
 		return err
 	}
@@ -38,7 +36,7 @@ func runPublicKey(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	signer, err := signing.LoadSigner(*keyPath, password())
+	signer, err := signing.LoadSigner(*keyPath, signing.PasswordFromEnv().Value)
 	if err != nil {
 		return err
 	}
@@ -76,12 +74,12 @@ func runPublish(args []string) error {
 	if *keyless {
 		o.Signer = signing.KeylessSigner{}
 	} else {
-		key, made, err := signing.LoadOrMakeSigner(*keyPath, password())
+		key, pub, err := signing.LoadOrMakeSigner(*keyPath, signing.PasswordFromEnv())
 		if err != nil {
 			return err
 		}
-		if made {
-			fmt.Fprintf(os.Stderr, "rambox publish: made a new key pair %s and %s\n", *keyPath, strings.TrimSuffix(*keyPath, ".key")+".pub")
+		if pub != "" {
+			fmt.Fprintf(os.Stderr, "rambox publish: made a new key pair %s and %s\n", *keyPath, pub)
 		}
 		o.Signer = signing.KeySigner{Key: key}
 	}

@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -86,7 +88,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	meta := ocibundle.Meta{Source: o.SourceURL, Revision: o.Revision, Version: info.Profile}
+	meta := ocibundle.Meta{Source: redactURL(o.SourceURL), Revision: o.Revision, Version: info.Profile}
 	target, err := o.To.Open()
 	if err != nil {
 		return Result{}, err
@@ -137,7 +139,7 @@ func attachmentsOf(o Options, info *bundle.Info, desc ocispec.Descriptor, meta o
 		}
 		out = append(out, ocibundle.Attachment{ArtifactType: sbom.MediaType, Name: sbom.File, Content: b})
 	}
-	prov, err := provenance.Generate(provenance.Params{Info: info, Manifest: desc, Repository: o.To.Identity(),
+	prov, err := provenance.Generate(provenance.Params{Info: redactSources(info), Manifest: desc, Repository: o.To.Identity(),
 		SourceURI: meta.Source, Revision: meta.Revision, BuilderID: o.BuilderID, RunID: o.RunID})
 	if err != nil {
 		return nil, err
@@ -153,4 +155,35 @@ func hasFile(info *bundle.Info, name string) bool {
 		}
 	}
 	return false
+}
+
+// redactURL drops the userinfo (user:token@) of a URL, so a credential in
+// a git remote is never recorded in what is signed and published. An
+// scp-like remote (git@host:path) names an ssh user, no secret, and is
+// kept; a URL that does not parse is dropped rather than risked.
+// TODO(lead): use the sources package's helper for this once it lands.
+func redactURL(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	u.User = nil
+	return u.String()
+}
+
+// redactSources is info with its pins' URLs redacted, for the provenance.
+func redactSources(info *bundle.Info) *bundle.Info {
+	out := *info
+	out.Sources = make([]bundle.Source, len(info.Sources))
+	for i, src := range info.Sources {
+		src.URLs = make([]string, len(info.Sources[i].URLs))
+		for j, u := range info.Sources[i].URLs {
+			src.URLs[j] = redactURL(u)
+		}
+		out.Sources[i] = src
+	}
+	return &out
 }

@@ -20,16 +20,22 @@ type Verifier interface {
 	Verify(ctx context.Context, target oras.ReadOnlyTarget, subject ocispec.Descriptor) error
 }
 
+// FetchOptions say how Fetch may reach a bundle.
+type FetchOptions struct {
+	AllowTag bool     // accept a ref without digest (resolve the tag)
+	Timeouts Timeouts // for a registry; zero fields are DefaultTimeouts'
+}
+
 // Fetch resolves ref and returns the bundle only when everything checks:
-// a ref without digest is refused unless allowTag; a ref with both tag and
+// a ref without digest is refused unless o.AllowTag; a ref with both tag and
 // digest is refused when the tag has moved; the manifest must have ref's
 // digest and a signature verifier accepts; every blob must match its
 // descriptor. Nothing is returned, so nothing can be written, otherwise.
-func Fetch(ctx context.Context, ref Ref, check Verifier, allowTag bool) (*bundle.Fetched, error) {
-	if ref.Digest == "" && !allowTag {
+func Fetch(ctx context.Context, ref Ref, check Verifier, o FetchOptions) (*bundle.Fetched, error) {
+	if ref.Digest == "" && !o.AllowTag {
 		return nil, fmt.Errorf("%s: %w: pin it as ...@sha256:HEX (or pass --allow-tag)", ref, ErrTagNotAllowed)
 	}
-	target, err := ref.Open()
+	target, err := ref.OpenWith(o.Timeouts)
 	if err != nil {
 		return nil, err
 	}

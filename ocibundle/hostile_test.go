@@ -196,7 +196,7 @@ func TestFetchRefusesOversized(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			ref, d := tc.setup(t, f)
-			_, err := ocibundle.Fetch(ctx, ref, f.check(), true)
+			_, err := ocibundle.Fetch(ctx, ref, f.check(), ocibundle.FetchOptions{AllowTag: true})
 			if !errors.Is(err, ocibundle.ErrTooLarge) || !strings.Contains(err.Error(), "limit") || !strings.Contains(err.Error(), d) {
 				t.Errorf("Fetch(%s) = %v, want an error naming %s and the limit", ref, err, d)
 			}
@@ -246,7 +246,7 @@ func TestFetchRefusesInconsistent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			ref := f.resign(t, tc.edit(t, f))
-			got, err := ocibundle.Fetch(ctx, ref, f.check(), false)
+			got, err := ocibundle.Fetch(ctx, ref, f.check(), ocibundle.FetchOptions{})
 			if err == nil || got != nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Fetch(%s) = %v (fetched: %t); want nothing and an error naming %s", ref, err, got != nil, tc.want)
 			}
@@ -270,11 +270,11 @@ func TestFetchChecksSignedIdentity(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := ocibundle.Fetch(ctx, mirror, signing.KeyVerifier{Key: f.verifier, SignedIdentity: mirror.Identity()}, false); !errors.Is(err, signing.ErrOtherIdentity) {
+	if _, err := ocibundle.Fetch(ctx, mirror, signing.KeyVerifier{Key: f.verifier, SignedIdentity: mirror.Identity()}, ocibundle.FetchOptions{}); !errors.Is(err, signing.ErrOtherIdentity) {
 		t.Errorf("Fetch(%s) of a signature made for %s = %v, want ErrOtherIdentity", mirror, f.ref.Identity(), err)
 	}
 	// The mirror's way through: name the repository the signature names.
-	if _, err := ocibundle.Fetch(ctx, mirror, signing.KeyVerifier{Key: f.verifier, SignedIdentity: f.ref.Identity()}, false); err != nil {
+	if _, err := ocibundle.Fetch(ctx, mirror, signing.KeyVerifier{Key: f.verifier, SignedIdentity: f.ref.Identity()}, ocibundle.FetchOptions{}); err != nil {
 		t.Errorf("Fetch(%s) with signed identity %s = %v", mirror, f.ref.Identity(), err)
 	}
 
@@ -290,7 +290,7 @@ func TestFetchChecksSignedIdentity(t *testing.T) {
 	l := f.push(t, signing.SignatureMediaType, p)
 	l.Annotations = map[string]string{signing.SignatureAnnotation: base64.StdEncoding.EncodeToString(sig)}
 	f.storeSignatures(t, []ocispec.Descriptor{l})
-	if _, err := ocibundle.Fetch(ctx, f.ref, f.check(), false); !errors.Is(err, signing.ErrNotSignature) || !strings.Contains(err.Error(), "something else") {
+	if _, err := ocibundle.Fetch(ctx, f.ref, f.check(), ocibundle.FetchOptions{}); !errors.Is(err, signing.ErrNotSignature) || !strings.Contains(err.Error(), "something else") {
 		t.Errorf("Fetch(%s) with a payload of type %q = %v, want an error naming it", f.ref, "something else", err)
 	}
 }

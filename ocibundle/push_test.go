@@ -89,7 +89,7 @@ func TestPushSignFetch(t *testing.T) {
 	if digests[0] != digests[1] {
 		t.Errorf("same outputs, two digests: %v", digests)
 	}
-	f, err := ocibundle.Fetch(ctx, ref, signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()}, false)
+	f, err := ocibundle.Fetch(ctx, ref, signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()}, ocibundle.FetchOptions{})
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
@@ -99,10 +99,10 @@ func TestPushSignFetch(t *testing.T) {
 
 	otherPub, _ := signing.Keygen(filepath.Join(t.TempDir(), "cosign.key"), signing.Password{Set: true})
 	other, _ := signing.LoadVerifier(otherPub)
-	if _, err := ocibundle.Fetch(ctx, ref, signing.KeyVerifier{Key: other, SignedIdentity: ref.Identity()}, false); !errors.Is(err, signing.ErrBadSignature) {
+	if _, err := ocibundle.Fetch(ctx, ref, signing.KeyVerifier{Key: other, SignedIdentity: ref.Identity()}, ocibundle.FetchOptions{}); !errors.Is(err, signing.ErrBadSignature) {
 		t.Errorf("Fetch with another key = %v, want ErrBadSignature", err)
 	}
-	if _, err := ocibundle.Fetch(ctx, ocibundle.Ref{Layout: ref.Layout, Tag: "x"}, signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()}, false); !errors.Is(err, ocibundle.ErrTagNotAllowed) {
+	if _, err := ocibundle.Fetch(ctx, ocibundle.Ref{Layout: ref.Layout, Tag: "x"}, signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()}, ocibundle.FetchOptions{}); !errors.Is(err, ocibundle.ErrTagNotAllowed) {
 		t.Errorf("Fetch by tag = %v, want ErrTagNotAllowed", err)
 	}
 

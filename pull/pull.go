@@ -58,7 +58,7 @@ func Pull(ctx context.Context, o Options) (Result, error) {
 			return Result{}, err
 		}
 	}
-	f, err := ocibundle.Fetch(ctx, o.Ref, check, o.AllowTag)
+	f, err := o.fetch(ctx, check)
 	if err != nil {
 		return Result{}, err
 	}

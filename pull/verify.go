@@ -21,6 +21,13 @@ type VerifyOptions struct {
 	Ref      ocibundle.Ref
 	Trust    Trust
 	AllowTag bool // accept a ref without digest
+	// Timeouts bound each step of talking to a registry.
+	Timeouts ocibundle.Timeouts
+}
+
+// fetch fetches and verifies o.Ref's bundle.
+func (o VerifyOptions) fetch(ctx context.Context, check ocibundle.Verifier) (*bundle.Fetched, error) {
+	return ocibundle.Fetch(ctx, o.Ref, check, ocibundle.FetchOptions{AllowTag: o.AllowTag, Timeouts: o.Timeouts})
 }
 
 // Validate reports every problem with o, each naming its flag.
@@ -52,11 +59,11 @@ func Verify(ctx context.Context, o VerifyOptions) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := ocibundle.Fetch(ctx, o.Ref, check, o.AllowTag)
+	f, err := o.fetch(ctx, check)
 	if err != nil {
 		return nil, err
 	}
-	target, err := o.Ref.Open()
+	target, err := o.Ref.OpenWith(o.Timeouts)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"oras.land/oras-go/v2"
+
 	"rambox/bundle"
 	"rambox/bundle/bundletest"
 	"rambox/ocibundle"
@@ -149,5 +151,40 @@ func TestVerifyIgnoresForeignReferrers(t *testing.T) {
 	}
 	if _, err := pull.Verify(ctx, o); !errors.Is(err, signing.ErrUnsigned) {
 		t.Errorf("Verify(%s) with an unsigned SBOM = %v, want ErrUnsigned", ref, err)
+	}
+}
+
+// TestPullFromMirror: a bundle copied to another store is refused, since
+// its signature names the original repository, unless the puller names
+// that repository with SignedIdentity (--signed-identity).
+func TestPullFromMirror(t *testing.T) {
+	ctx := context.Background()
+	ref, pub := published(t, "rw")
+	src, err := ref.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirror := ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "mirror"), Digest: ref.Digest}
+	dst, err := mirror.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oras.ExtendedCopy(ctx, src, ref.Digest.String(), dst, ref.Digest.String(), oras.DefaultExtendedCopyOptions); err != nil {
+		t.Fatal(err)
+	}
+	sig := signing.SignatureTag(ref.Digest)
+	if _, err := oras.Copy(ctx, src, sig, dst, sig, oras.DefaultCopyOptions); err != nil {
+		t.Fatal(err)
+	}
+	o := pull.Options{VerifyOptions: pull.VerifyOptions{Ref: mirror, Trust: pull.Trust{Key: pub}}, Root: t.TempDir(), BootloaderDirs: bootloaders(t)}
+	if _, err := pull.Pull(ctx, o); !errors.Is(err, signing.ErrOtherIdentity) {
+		t.Errorf("Pull(%s) of a bundle signed for %s = %v, want ErrOtherIdentity", mirror, ref.Identity(), err)
+	}
+	if entries, _ := os.ReadDir(o.Root); len(entries) != 0 {
+		t.Errorf("refused pull wrote %v", entries)
+	}
+	o.Trust.SignedIdentity = ref.Identity()
+	if _, err := pull.Pull(ctx, o); err != nil {
+		t.Errorf("Pull(%s) with SignedIdentity %s: %v", mirror, ref.Identity(), err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/sigstore/cosign/v2/pkg/cosign"
@@ -48,6 +49,9 @@ func Keygen(keyPath string, pw Password) (pubPath string, err error) {
 	pubPath = PublicKeyPath(keyPath)
 	kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return pw.Value, nil })
 	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(keyPath), 0o755); err != nil {
 		return "", err
 	}
 	if err := writeNew(keyPath, kb.PrivateBytes, 0o600); err != nil {

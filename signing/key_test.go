@@ -24,9 +24,9 @@ func TestPublicKeyPath(t *testing.T) {
 func TestKeygen(t *testing.T) {
 	pw := Password{Value: []byte("pw"), Set: true}
 	dir := t.TempDir()
-	key := filepath.Join(dir, "release.key")
+	key := filepath.Join(dir, "keys", "release.key") // a directory made on the way
 	pub, err := Keygen(key, pw)
-	if err != nil || pub != filepath.Join(dir, "release.pub") {
+	if err != nil || pub != filepath.Join(dir, "keys", "release.pub") {
 		t.Fatalf("Keygen(%q) = %q, %v", key, pub, err)
 	}
 	if _, err := LoadSigner(key, pw.Value); err != nil {

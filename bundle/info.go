@@ -4,11 +4,13 @@ package bundle
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"unicode"
 
 	"rambox/sources"
 )
@@ -121,6 +123,34 @@ func (in *Info) WriteFiles(dir string) error {
 		}
 		if err != nil {
 			return fmt.Errorf("bundle: %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// ReadInfo reads dir/bundle.json.
+func ReadInfo(dir string) (*Info, []byte, error) {
+	b, err := os.ReadFile(filepath.Join(dir, InfoFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("bundle: %w", err)
+	}
+	var in Info
+	if err := json.Unmarshal(b, &in); err != nil {
+		return nil, nil, fmt.Errorf("bundle: %s: %w", filepath.Join(dir, InfoFile), err)
+	}
+	return &in, b, nil
+}
+
+// ErrBadCmdline is returned for a kernel command line that is not one
+// line of printable text: it is written into pxelinux.cfg, where a
+// newline would start a directive of its own (a LABEL, a KERNEL).
+var ErrBadCmdline = errors.New("kernelCmdline has a control character")
+
+// Validate checks what a consumer writes out verbatim.
+func (in *Info) Validate() error {
+	for i, r := range in.KernelCmdline {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return fmt.Errorf("%s: %w (%q at byte %d)", InfoFile, ErrBadCmdline, r, i)
 		}
 	}
 	return nil

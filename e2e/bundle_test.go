@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"rambox/bundle"
+	"rambox/ocibundle"
+	"rambox/signing"
 )
 
 // store is where a test publishes: the loopback registry or a layout.
@@ -42,7 +44,7 @@ func stores(t *testing.T) []store {
 		{"layout",
 			func(t *testing.T, name string) string { return "oci:" + filepath.Join(t.TempDir(), "oci") + ":latest" },
 			func(t *testing.T, ref, hex string) string {
-				r, err := bundle.ParseRef(ref)
+				r, err := ocibundle.ParseRef(ref)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -240,9 +242,9 @@ func TestTamperCorpus(t *testing.T) {
 		}
 		cases := []tamper{
 			{"unsigned", func(t *testing.T, to string) (string, string) {
-				r, _ := bundle.ParseRef(to)
+				r, _ := ocibundle.ParseRef(to)
 				target, _ := r.Open()
-				d, err := bundle.Push(ctx, target, fakeBundle(t, "unsigned-"+s.name), bundle.Meta{})
+				d, err := ocibundle.Push(ctx, target, fakeBundle(t, "unsigned-"+s.name), ocibundle.Meta{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -255,14 +257,14 @@ func TestTamperCorpus(t *testing.T) {
 			{"signature of another digest", func(t *testing.T, to string) (string, string) {
 				refA := c.publish(fakeBundle(t, "sigA-"+s.name), to)
 				refB := c.publish(fakeBundle(t, "sigB-"+s.name), to)
-				ra, _ := bundle.ParseRef(refA)
-				rb, _ := bundle.ParseRef(refB)
+				ra, _ := ocibundle.ParseRef(refA)
+				rb, _ := ocibundle.ParseRef(refB)
 				target, _ := ra.Open()
-				sigB, err := target.Resolve(ctx, bundle.SignatureTag(rb.Digest))
+				sigB, err := target.Resolve(ctx, signing.SignatureTag(rb.Digest))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := target.Tag(ctx, sigB, bundle.SignatureTag(ra.Digest)); err != nil {
+				if err := target.Tag(ctx, sigB, signing.SignatureTag(ra.Digest)); err != nil {
 					t.Fatal(err)
 				}
 				return refA, "cosign.pub"
@@ -356,7 +358,7 @@ func TestAttachments(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, _ := bundle.ParseRef(ref)
+			r, _ := ocibundle.ParseRef(ref)
 			for _, w := range []string{`"https://slsa.dev/provenance/v1"`, `"` + r.Digest.Encoded() + `"`, `"name": "bzImage"`, `"name": "sbom.spdx.json"`} {
 				if !bytes.Contains(prov, []byte(w)) {
 					t.Errorf("provenance lacks %s:\n%s", w, prov)

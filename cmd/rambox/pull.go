@@ -4,148 +4,69 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"oras.land/oras-go/v2"
-
-	"rambox/atomicfile"
-	"rambox/bundle"
-	"rambox/pxe"
+	"rambox/ocibundle"
+	"rambox/pull"
 	"rambox/tftproot"
 )
 
-// trustFlags are how a boot server says which signatures it trusts: a
-// cosign public key, or a keyless signer's identity and OIDC issuer.
-type trustFlags struct{ key, identity, issuer *string }
-
-func addTrustFlags(fs *flag.FlagSet) trustFlags {
-	return trustFlags{
-		key:      fs.String("key", "cosign.pub", "cosign public `key`"),
-		identity: fs.String("certificate-identity", "", "trust keyless signatures by this `identity` (checked by the cosign CLI) instead of --key"),
-		issuer:   fs.String("certificate-oidc-issuer", "", "the OIDC `issuer` of --certificate-identity"),
-	}
+func addTrustFlags(fs *flag.FlagSet, t *pull.Trust) {
+	fs.StringVar(&t.Key, "key", "cosign.pub", "cosign public `key`")
+	fs.StringVar(&t.CertIdentity, "certificate-identity", "", "trust keyless signatures by this `identity` (checked by the cosign CLI) instead of --key")
+	fs.StringVar(&t.CertIssuer, "certificate-oidc-issuer", "", "the OIDC `issuer` of --certificate-identity")
+	fs.StringVar(&t.SignedIdentity, "signed-identity", "", "the `repository` signatures must name, when pulling from a mirror of it (default: the one pulled from)")
 }
 
-func (t trustFlags) check(ref bundle.Ref) (bundle.SignatureCheck, error) {
-	if *t.identity != "" || *t.issuer != "" {
-		if *t.identity == "" || *t.issuer == "" {
-			return nil, fmt.Errorf("--certificate-identity and --certificate-oidc-issuer go together")
-		}
-		return func(ctx context.Context, _ oras.ReadOnlyTarget, subject ocispec.Descriptor) error {
-			return cosignVerifyKeyless(ctx, bundle.Ref{Layout: ref.Layout, Repo: ref.Repo, Digest: subject.Digest}, *t.identity, *t.issuer)
-		}, nil
-	}
-	verifier, err := bundle.LoadVerifier(*t.key)
-	if err != nil {
-		return nil, err
-	}
-	return bundle.KeyCheck(verifier), nil
+func addVerifyFlags(fs *flag.FlagSet, o *pull.VerifyOptions) {
+	addTrustFlags(fs, &o.Trust)
+	fs.BoolVar(&o.AllowTag, "allow-tag", false, "accept a ref without @sha256 digest")
 }
 
 func runVerify(args []string) error {
 	fs := newFlagSet("verify", "--key cosign.pub REF [--attachments DIR]")
-	trust := addTrustFlags(fs)
-	allowTag := fs.Bool("allow-tag", false, "accept a ref without @sha256 digest")
+	var o pull.VerifyOptions
+	addVerifyFlags(fs, &o)
 	attachDir := fs.String("attachments", "", "write the bundle's verified SBOM and provenance into this `directory`")
-	ref, err := parseRefArg(fs, args)
+	var err error
+	if o.Ref, err = parseRefArg(fs, args); err != nil {
+		return err
+	}
+	v, err := pull.Verify(context.Background(), o)
 	if err != nil {
 		return err
 	}
-	check, err := trust.check(ref)
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	f, err := bundle.Fetch(ctx, ref, check, *allowTag)
-	if err != nil {
-		return err
-	}
-	target, err := ref.Open()
-	if err != nil {
-		return err
-	}
-	attached, err := bundle.Attachments(ctx, target, f.Manifest, "", check)
-	if err != nil {
-		return err
-	}
-	ref.Digest = f.Manifest.Digest
-	fmt.Printf("verified %s (profile %s)\n", ref.Pinned(), f.Info.Profile)
-	for _, a := range attached {
+	fmt.Printf("verified %s (profile %s)\n", v.Ref, v.Bundle.Info.Profile)
+	for _, a := range v.Attached {
 		fmt.Printf("  attached %s %s (%s)\n", a.Name, a.Manifest.Digest, a.ArtifactType)
+	}
+	for _, d := range v.Ignored {
+		fmt.Printf("  ignored  %s (%s: not a rambox attachment, not checked)\n", d.Digest, d.ArtifactType)
 	}
 	if *attachDir == "" {
 		return nil
 	}
-	if err := os.MkdirAll(*attachDir, 0o755); err != nil {
-		return err
-	}
-	for _, a := range attached {
-		if a.Name != filepath.Base(a.Name) || a.Name == "" || a.Name == "." || a.Name == ".." {
-			return fmt.Errorf("referrer %s: unsafe file name %q", a.Manifest.Digest, a.Name)
-		}
-		if err := atomicfile.Write(filepath.Join(*attachDir, a.Name), 0o644, func(w io.Writer) error { _, err := w.Write(a.Content); return err }); err != nil {
-			return err
-		}
-	}
-	return nil
+	return pull.WriteAttachments(*attachDir, v.Attached)
 }
 
 func runPull(args []string) error {
 	fs := newFlagSet("pull", "REF@sha256:HEX --key cosign.pub --tftp-root DIR [--inventory nodes.yaml]")
-	trust := addTrustFlags(fs)
-	root := fs.String("tftp-root", "", "TFTP root `directory` to lay the bundle out in")
-	inventory := fs.String("inventory", "", "node inventory `file`: one pxelinux.cfg/<HEXIP> per node")
-	withDefault := fs.Bool("default", false, "also write pxelinux.cfg/default (any client boots the bundle)")
-	allowTag := fs.Bool("allow-tag", false, "accept a ref without @sha256 digest")
-	var bootDirs multiFlag
-	fs.Var(&bootDirs, "bootloader-dir", "`directory` holding pxelinux.0 and ldlinux.c32 (repeatable; default Debian's pxelinux/syslinux-common paths)")
-	ref, err := parseRefArg(fs, args)
+	var o pull.Options
+	addVerifyFlags(fs, &o.VerifyOptions)
+	fs.StringVar(&o.Root, "tftp-root", "", "TFTP root `directory` to lay the bundle out in")
+	fs.StringVar(&o.Inventory, "inventory", "", "node inventory `file`: one pxelinux.cfg/<HEXIP> per node")
+	fs.BoolVar(&o.Default, "default", false, "also write pxelinux.cfg/default (any client boots the bundle)")
+	fs.Var((*multiFlag)(&o.BootloaderDirs), "bootloader-dir", "`directory` holding pxelinux.0 and ldlinux.c32 (repeatable; default Debian's pxelinux/syslinux-common paths)")
+	var err error
+	if o.Ref, err = parseRefArg(fs, args); err != nil {
+		return err
+	}
+	res, err := pull.Pull(context.Background(), o)
 	if err != nil {
 		return err
 	}
-	if *root == "" {
-		return fmt.Errorf("--tftp-root is required")
-	}
-	check, err := trust.check(ref)
-	if err != nil {
-		return err
-	}
-	o := tftproot.Options{BootloaderDirs: bootDirs}
-	var inv *pxe.Inventory
-	if *inventory != "" {
-		if inv, err = pxe.LoadInventory(*inventory); err != nil {
-			return err
-		}
-	}
-	// Everything is fetched and verified before the TFTP root is touched.
-	f, err := bundle.Fetch(context.Background(), ref, check, *allowTag)
-	if err != nil {
-		return err
-	}
-	if inv != nil {
-		if o.NodeConfigs, err = pxe.NodeConfigs(f.Info.KernelCmdline, inv); err != nil {
-			return err
-		}
-	}
-	if *withDefault || inv == nil {
-		if o.DefaultConfig, err = pxe.PxelinuxConfig(f.Info.KernelCmdline); err != nil {
-			return fmt.Errorf("%s: %w", ref, err)
-		}
-	}
-	dir, err := tftproot.Install(*root, f, o)
-	if err != nil {
-		return err
-	}
-	ref.Digest = f.Manifest.Digest
-	fmt.Printf("%s -> %s (current)\n", ref.Pinned(), dir)
-	if inv != nil {
-		for _, n := range inv.Nodes {
-			h, _ := pxe.HexIP(n.IP)
-			fmt.Printf("  %-16s %s  pxelinux.cfg/%s\n", n.Name, n.IP, h)
-		}
+	fmt.Printf("%s -> %s (current)\n", res.Ref, res.Dir)
+	for _, n := range res.Nodes {
+		fmt.Printf("  %-16s %s  %s/%s\n", n.Name, n.IP, tftproot.ConfigDir, n.Config)
 	}
 	return nil
 }
@@ -170,11 +91,11 @@ func runRollback(args []string) error {
 // parseRefArg parses flags around exactly one REF argument, which may
 // stand anywhere among them: the flag package stops at the first non-flag,
 // so parsing resumes after each one.
-func parseRefArg(fs *flag.FlagSet, args []string) (bundle.Ref, error) {
+func parseRefArg(fs *flag.FlagSet, args []string) (ocibundle.Ref, error) {
 	var words []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return bundle.Ref{}, errUsage
+			return ocibundle.Ref{}, errUsage
 		}
 		if fs.NArg() == 0 {
 			break
@@ -184,7 +105,7 @@ func parseRefArg(fs *flag.FlagSet, args []string) (bundle.Ref, error) {
 	}
 	if len(words) != 1 {
 		fs.Usage()
-		return bundle.Ref{}, errUsage
+		return ocibundle.Ref{}, errUsage
 	}
-	return bundle.ParseRef(words[0])
+	return ocibundle.ParseRef(words[0])
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"rambox/pull"
 )
 
 // The ref may come before, between or after the flags, as pull's and
@@ -29,7 +31,8 @@ func TestParseRefArg(t *testing.T) {
 	for _, tc := range tests {
 		fs := newFlagSet("pull", "REF")
 		fs.SetOutput(io.Discard)
-		trust := addTrustFlags(fs)
+		var trust pull.Trust
+		addTrustFlags(fs, &trust)
 		root := fs.String("tftp-root", "", "")
 		got, err := parseRefArg(fs, strings.Fields(tc.args))
 		if tc.wantErr {
@@ -42,8 +45,8 @@ func TestParseRefArg(t *testing.T) {
 			t.Errorf("parseRefArg(%q) = %v, want ref %q", tc.args, err, ref)
 			continue
 		}
-		if got.String() != ref || *trust.key != tc.wantKey || *root != "r" {
-			t.Errorf("parseRefArg(%q) = ref %q, --key %q, --tftp-root %q, want %q, %q, %q", tc.args, got.String(), *trust.key, *root, ref, tc.wantKey, "r")
+		if got.String() != ref || trust.Key != tc.wantKey || *root != "r" {
+			t.Errorf("parseRefArg(%q) = ref %q, --key %q, --tftp-root %q, want %q, %q, %q", tc.args, got.String(), trust.Key, *root, ref, tc.wantKey, "r")
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package bundle
+package ocibundle
 
 import (
 	"fmt"
@@ -12,7 +12,6 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
-	"oras.land/oras-go/v2/registry/remote/retry"
 )
 
 // Ref names a bundle: in a registry, REGISTRY/REPO[:TAG][@sha256:HEX], or
@@ -81,11 +80,15 @@ func (r Ref) Identity() string {
 	return r.Repo
 }
 
-// Open returns the store the ref points into. Registries on loopback are
+// Open is OpenWith(DefaultTimeouts).
+func (r Ref) Open() (oras.GraphTarget, error) { return r.OpenWith(Timeouts{}) }
+
+// OpenWith returns the store the ref points into, speaking to a registry
+// within t. Registries on loopback are
 // spoken to over plain HTTP (a local test or air-gapped registry); others
 // over HTTPS, with the credentials `docker login` saved (or
 // $RAMBOX_REGISTRY_USERNAME and $RAMBOX_REGISTRY_PASSWORD, for CI).
-func (r Ref) Open() (oras.GraphTarget, error) {
+func (r Ref) OpenWith(t Timeouts) (oras.GraphTarget, error) {
 	if r.Layout != "" {
 		store, err := oci.New(r.Layout)
 		if err != nil {
@@ -104,7 +107,7 @@ func (r Ref) Open() (oras.GraphTarget, error) {
 	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
 		repo.PlainHTTP = true
 	}
-	client := &auth.Client{Client: retry.DefaultClient, Cache: auth.NewCache()}
+	client := &auth.Client{Client: httpClient(t), Cache: auth.NewCache()}
 	if user, pass := os.Getenv("RAMBOX_REGISTRY_USERNAME"), os.Getenv("RAMBOX_REGISTRY_PASSWORD"); user != "" || pass != "" {
 		client.Credential = auth.StaticCredential(repo.Reference.Host(), auth.Credential{Username: user, Password: pass})
 	} else if store, err := credentials.NewStoreFromDocker(credentials.StoreOptions{}); err == nil {

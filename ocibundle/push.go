@@ -1,9 +1,8 @@
-package bundle
+package ocibundle
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
+
+	"rambox/bundle"
 )
 
 // Media types of a boot bundle as an OCI 1.1 artifact. The manifest's
@@ -32,9 +33,9 @@ const (
 // order. busybox.config stays in the build outputs (and in bundle.json's
 // digests) but a boot server has no use for it.
 var layerTypes = []struct{ name, mediaType string }{
-	{Kernel, MediaTypeKernel},
-	{Initramfs, MediaTypeInitramfs},
-	{KernelConfig, MediaTypeKernelConfig},
+	{bundle.Kernel, MediaTypeKernel},
+	{bundle.Initramfs, MediaTypeInitramfs},
+	{bundle.KernelConfig, MediaTypeKernelConfig},
 }
 
 // LayerMediaType returns the media type a bundle file is published with.
@@ -54,30 +55,20 @@ type Meta struct {
 	Version  string // org.opencontainers.image.version
 }
 
-// ReadInfo reads dir/bundle.json.
-func ReadInfo(dir string) (*Info, []byte, error) {
-	b, err := os.ReadFile(filepath.Join(dir, InfoFile))
-	if err != nil {
-		return nil, nil, fmt.Errorf("bundle: %w", err)
-	}
-	var in Info
-	if err := json.Unmarshal(b, &in); err != nil {
-		return nil, nil, fmt.Errorf("bundle: %s: %w", filepath.Join(dir, InfoFile), err)
-	}
-	return &in, b, nil
-}
-
 // Push publishes the bundle built into dir to target and returns the
 // manifest's descriptor. Every file is checked against bundle.json first.
 // The manifest holds nothing but digests, media types and annotations
 // derived from bundle.json and meta (created = SOURCE_DATE_EPOCH, never the
 // clock), so the same outputs give the same manifest digest.
 func Push(ctx context.Context, target oras.Target, dir string, meta Meta) (ocispec.Descriptor, error) {
-	info, infoJSON, err := ReadInfo(dir)
+	info, infoJSON, err := bundle.ReadInfo(dir)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	want := map[string]FileEntry{}
+	if err := info.Validate(); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("bundle %s: %w", dir, err)
+	}
+	want := map[string]bundle.FileEntry{}
 	for _, f := range info.Files {
 		want[f.Name] = f
 	}
@@ -93,7 +84,7 @@ func Push(ctx context.Context, target oras.Target, dir string, meta Meta) (ocisp
 		}
 		d := content.NewDescriptorFromBytes(l.mediaType, b)
 		if f, ok := want[l.name]; !ok || digest.Digest("sha256:"+f.SHA256) != d.Digest {
-			return ocispec.Descriptor{}, fmt.Errorf("bundle: %s does not match its digest in %s (rebuild the bundle)", l.name, InfoFile)
+			return ocispec.Descriptor{}, fmt.Errorf("bundle: %s does not match its digest in %s (rebuild the bundle)", l.name, bundle.InfoFile)
 		}
 		d.Annotations = map[string]string{ocispec.AnnotationTitle: l.name}
 		if err := pushBlob(ctx, target, d, b); err != nil {

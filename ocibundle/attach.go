@@ -1,10 +1,11 @@
-package bundle
+package ocibundle
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -64,34 +65,39 @@ type Attached struct {
 	Attachment
 }
 
-// Attachments lists subject's referrers in target of the given
-// artifactType (every type when empty), and returns each one whose
-// signature check accepts and whose document matches its digest. A
-// referrer that fails a check is an error: it would be a forged or damaged
-// document about the bundle.
-func Attachments(ctx context.Context, target oras.ReadOnlyGraphTarget, subject ocispec.Descriptor, artifactType string, check SignatureCheck) ([]Attached, error) {
-	refs, err := registry.Referrers(ctx, target, subject, artifactType)
+// Attachments lists subject's referrers in target. Those whose
+// artifactType is one of types (the documents rambox attaches) are
+// returned when the signature check accepts them and their document
+// matches its digest; one that fails is an error: it would be a forged or
+// damaged document about the bundle. Referrers of other types (a
+// registry scanner's report) are nobody's promise: they are returned as
+// ignored, unread.
+func Attachments(ctx context.Context, target oras.ReadOnlyGraphTarget, subject ocispec.Descriptor, types []string, check Verifier) (attached []Attached, ignored []ocispec.Descriptor, err error) {
+	refs, err := registry.Referrers(ctx, target, subject, "")
 	if err != nil {
-		return nil, fmt.Errorf("%s: listing referrers: %w", subject.Digest, err)
+		return nil, nil, fmt.Errorf("%s: listing referrers: %w", subject.Digest, err)
 	}
-	var out []Attached
 	var errs []error
 	for _, d := range refs {
+		if !slices.Contains(types, d.ArtifactType) {
+			ignored = append(ignored, d)
+			continue
+		}
 		a, err := fetchAttachment(ctx, target, d, subject, check)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("referrer %s (%s): %w", d.Digest, d.ArtifactType, err))
 			continue
 		}
-		out = append(out, a)
+		attached = append(attached, a)
 	}
-	return out, errors.Join(errs...)
+	return attached, ignored, errors.Join(errs...)
 }
 
-func fetchAttachment(ctx context.Context, target oras.ReadOnlyTarget, d, subject ocispec.Descriptor, check SignatureCheck) (Attached, error) {
-	if err := check(ctx, target, d); err != nil {
+func fetchAttachment(ctx context.Context, target oras.ReadOnlyTarget, d, subject ocispec.Descriptor, check Verifier) (Attached, error) {
+	if err := check.Verify(ctx, target, d); err != nil {
 		return Attached{}, err
 	}
-	raw, err := content.FetchAll(ctx, target, d)
+	raw, err := FetchLimited(ctx, target, d, MaxManifestSize)
 	if err != nil {
 		return Attached{}, err
 	}
@@ -105,7 +111,7 @@ func fetchAttachment(ctx context.Context, target oras.ReadOnlyTarget, d, subject
 	if len(m.Layers) != 1 {
 		return Attached{}, fmt.Errorf("%d layers, want 1", len(m.Layers))
 	}
-	b, err := content.FetchAll(ctx, target, m.Layers[0])
+	b, err := FetchLimited(ctx, target, m.Layers[0], MaxPayloadSize)
 	if err != nil {
 		return Attached{}, err
 	}

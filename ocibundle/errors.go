@@ -1,0 +1,14 @@
+package ocibundle
+
+import "errors"
+
+// Why a store's content is refused.
+var (
+	ErrNotBundle      = errors.New("not a rambox boot bundle")
+	ErrTagNotAllowed  = errors.New("ref has no digest")
+	ErrTagMoved       = errors.New("tag points at another digest than the ref pins")
+	ErrMissingLayer   = errors.New("bundle lacks a layer")
+	ErrUnexpectedType = errors.New("unexpected media type")
+	ErrDuplicateLayer = errors.New("bundle has this layer twice")
+	ErrInfoMismatch   = errors.New("layer differs from bundle.json")
+)

@@ -146,7 +146,10 @@ func TestPullFaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			proxy, mid, release := stallingProxy(t, reg.addr, hexOf(string(initrd)))
-			pull := exec.Command(cl.bin, "pull", strings.Replace(refB, reg.addr, proxy, 1), "--key", "cosign.pub", "--tftp-root", root)
+			// The proxy is a mirror at another address: the signature names
+			// the registry's repository.
+			pull := exec.Command(cl.bin, "pull", strings.Replace(refB, reg.addr, proxy, 1), "--key", "cosign.pub", "--tftp-root", root,
+				"--signed-identity", reg.addr+"/e2e/faults")
 			pull.Dir = cl.dir
 			out := new(strings.Builder)
 			pull.Stdout, pull.Stderr = out, out

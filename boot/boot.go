@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -48,12 +49,25 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		logf("serving a copy of %s with %q appended to its APPEND lines", p.TFTPRoot, strings.Join(p.AppendExtra, " "))
 	}
 
+	var vars string
+	if p.Firmware == FirmwareOVMF {
+		dir, err := os.MkdirTemp("", "rambox-boot-ovmf-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		vars = filepath.Join(dir, filepath.Base(OVMFVars))
+		if err := copyFile(OVMFVars, vars); err != nil {
+			return nil, fmt.Errorf("--firmware ovmf: copying the variable store: %w", err)
+		}
+	}
+
 	// Servers start under ctx alone; the timeout counts from QEMU's start.
 	var argv []string
 	var srv *netnsServer
 	switch p.Net {
 	case NetUser:
-		argv = append([]string{p.QEMU}, qemuArgs(p, userNetdev(root))...)
+		argv = append([]string{p.QEMU}, qemuArgs(p, userNetdev(root), vars)...)
 	case NetNetns:
 		if srv, err = startNetns(ctx, p, root, logf); err != nil {
 			return nil, err
@@ -63,7 +77,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 				err = errors.Join(err, cerr)
 			}
 		}()
-		argv = netnsExec(srv.name, append([]string{p.QEMU}, qemuArgs(p, tapNetdev(tapDev))...))
+		argv = netnsExec(srv.name, append([]string{p.QEMU}, qemuArgs(p, tapNetdev(tapDev), vars)...))
 	}
 	logf("%s (client %s, expecting %s)", strings.Join(argv, " "), p.mac, describeIP(p))
 

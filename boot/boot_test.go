@@ -59,6 +59,10 @@ func TestValidate(t *testing.T) {
 		{"missing files", Options{TFTPRoot: t.TempDir()}, []string{"--tftp-root: ", "has no pxelinux.0", "has no ldlinux.c32", "has no bzImage", "has no initramfs.cpio.gz"}},
 		{"every problem at once", Options{TFTPRoot: both, NIC: "rtl8139", Net: "tap", MAC: "08:00:07:26:c0", Timeout: -time.Second, MemoryMB: 8, AppendExtra: []string{"a\nb"}},
 			[]string{`--nic: "rtl8139" is not virtio or e1000`, `--net: "tap" is not user or netns`, `--mac: "08:00:07:26:c0" is not a MAC`, "--timeout: -1s is negative", "--memory: 8 MiB", "--append-extra: "}},
+		{"firmware and NIC ROM", Options{TFTPRoot: both, Firmware: "coreboot", NICROM: "pxe"},
+			[]string{`--firmware: "coreboot" is not seabios or ovmf`, `--nic-rom: "pxe" is not ipxe or none`}},
+		{"no NIC ROM under SeaBIOS", Options{TFTPRoot: both, NICROM: NICROMNone}, []string{"--nic-rom: none leaves SeaBIOS without any network boot code"}},
+		{"no NIC ROM with e1000", Options{TFTPRoot: both, Firmware: FirmwareOVMF, NICROM: NICROMNone, NIC: "e1000"}, []string{"--nic-rom: none with --nic e1000: OVMF has a driver for virtio only"}},
 		{"netns needs inventory", Options{TFTPRoot: both, Net: NetNetns}, []string{"--inventory: required with --net netns"}},
 		{"bad inventory", Options{TFTPRoot: both, Inventory: "nonexistent.yaml"}, []string{"--inventory: open nonexistent.yaml"}},
 		{"unknown MAC", Options{TFTPRoot: both, Net: NetNetns, Inventory: inventory, MAC: "02:00:00:00:00:01"}, []string{"--mac: 02:00:00:00:00:01 is no node's", "dhcpd would not answer"}},
@@ -111,6 +115,7 @@ func TestClientIP(t *testing.T) {
 func TestQEMUArgs(t *testing.T) {
 	root := fakeRoot(t, map[string]string{"default": pxelinuxConfig(t, "rw"), "C0A818CB": pxelinuxConfig(t, "rw")})
 	common := "-machine accel=tcg -m 256 -nographic -no-reboot -boot n "
+	ovmfDrives := "-drive if=pflash,format=raw,unit=0,readonly=on,file=" + OVMFCode + " -drive if=pflash,format=raw,unit=1,file=/run/x/OVMF_VARS_4M.fd "
 	tests := []struct {
 		name   string
 		o      Options
@@ -123,6 +128,12 @@ func TestQEMUArgs(t *testing.T) {
 			"-machine accel=tcg -m 512 -nographic -no-reboot -boot n -netdev user,id=n0,tftp=/a,,b,bootfile=pxelinux.0 -device e1000,netdev=n0,mac=08:00:07:26:c0:a5"},
 		{"netns e1000, MAC in upper case", Options{TFTPRoot: root, NIC: "e1000", Net: NetNetns, Inventory: inventory, MAC: "08:00:07:26:C0:A5"}, func(p *plan) string { return tapNetdev(tapDev) },
 			common + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device e1000,netdev=n0,mac=08:00:07:26:c0:a5"},
+		{"seabios explicit, iPXE ROM explicit", Options{TFTPRoot: root, Firmware: FirmwareSeaBIOS, NICROM: NICROMiPXE}, func(p *plan) string { return userNetdev("/srv/tftp") },
+			common + "-netdev user,id=n0,tftp=/srv/tftp,bootfile=pxelinux.0 -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56"},
+		{"ovmf with QEMU's iPXE ROM", Options{TFTPRoot: root, Firmware: FirmwareOVMF, Net: NetNetns, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
+			"-machine accel=tcg -m 256 -nographic -no-reboot " + ovmfDrives + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=08:00:07:26:c0:a5,bootindex=1"},
+		{"ovmf, no NIC ROM: the firmware's own PXE", Options{TFTPRoot: root, Firmware: FirmwareOVMF, NICROM: NICROMNone, Net: NetNetns, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
+			"-machine accel=tcg -m 256 -nographic -no-reboot " + ovmfDrives + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=08:00:07:26:c0:a5,bootindex=1,romfile="},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,7 +141,7 @@ func TestQEMUArgs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := strings.Join(qemuArgs(p, tc.netdev(p)), " "); got != tc.want {
+			if got := strings.Join(qemuArgs(p, tc.netdev(p), "/run/x/OVMF_VARS_4M.fd"), " "); got != tc.want {
 				t.Errorf("qemuArgs =\n%s\nwant\n%s", got, tc.want)
 			}
 		})

@@ -41,6 +41,31 @@ var nicModels = map[string]string{
 	"e1000":  "e1000",
 }
 
+// Client firmware (--firmware).
+const (
+	FirmwareSeaBIOS = "seabios" // QEMU's default BIOS
+	FirmwareOVMF    = "ovmf"    // UEFI (Debian's ovmf), no Secure Boot
+)
+
+// NIC boot ROMs (--nic-rom).
+const (
+	// NICROMiPXE is QEMU's own iPXE ROM for the NIC (Debian ipxe-qemu):
+	// under either firmware the client arrives running iPXE (DHCP user
+	// class "iPXE").
+	NICROMiPXE = "ipxe"
+	// NICROMNone loads no option ROM, so that OVMF's own network stack
+	// does the PXE boot (client architecture 7, EFI x86-64).
+	NICROMNone = "none"
+)
+
+// OVMF's firmware image (mapped read-only) and the variable store
+// template that every run gets a fresh copy of, since the firmware
+// writes it.
+var (
+	OVMFCode = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+	OVMFVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+)
+
 // DefaultMAC is QEMU's own default MAC, used in user mode without an
 // inventory.
 const DefaultMAC = "52:54:00:12:34:56"
@@ -56,12 +81,16 @@ const (
 	DefaultTimeout  = 180 * time.Second
 	DefaultMemoryMB = 256
 	DefaultQEMU     = "qemu-system-x86_64"
+	DefaultFirmware = FirmwareSeaBIOS
+	DefaultNICROM   = NICROMiPXE
 )
 
 // Options describe one boot. Zero fields take the defaults above.
 type Options struct {
 	TFTPRoot    string        // laid out by `rambox pull` (pxelinux.0, ldlinux.c32, pxelinux.cfg/, bzImage, initramfs)
 	NIC         string        // virtio or e1000
+	Firmware    string        // seabios or ovmf
+	NICROM      string        // ipxe (QEMU's own) or none (OVMF's native PXE; virtio only)
 	MAC         string        // the client's MAC; default: first inventory node's, else DefaultMAC
 	Net         string        // user or netns
 	Inventory   string        // nodes.yaml; required for netns
@@ -77,6 +106,12 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.NIC == "" {
 		o.NIC = DefaultNIC
+	}
+	if o.Firmware == "" {
+		o.Firmware = DefaultFirmware
+	}
+	if o.NICROM == "" {
+		o.NICROM = DefaultNICROM
 	}
 	if o.Net == "" {
 		o.Net = DefaultNet
@@ -162,6 +197,29 @@ func (o Options) plan() (*plan, error) {
 	case NetUser, NetNetns:
 	default:
 		bad("net", "%q is not user or netns", o.Net)
+	}
+	switch o.Firmware {
+	case FirmwareSeaBIOS:
+	case FirmwareOVMF:
+		for _, f := range []string{OVMFCode, OVMFVars} {
+			if _, err := os.Stat(f); err != nil {
+				bad("firmware", "ovmf needs %s (Debian package ovmf): %v", f, err)
+			}
+		}
+	default:
+		bad("firmware", "%q is not seabios or ovmf", o.Firmware)
+	}
+	switch o.NICROM {
+	case NICROMiPXE:
+	case NICROMNone:
+		if o.Firmware == FirmwareSeaBIOS {
+			bad("nic-rom", "none leaves SeaBIOS without any network boot code: use --firmware ovmf")
+		}
+		if o.NIC != "virtio" {
+			bad("nic-rom", "none with --nic %s: OVMF has a driver for virtio only", o.NIC)
+		}
+	default:
+		bad("nic-rom", "%q is not ipxe or none", o.NICROM)
 	}
 
 	if o.Inventory != "" {

@@ -18,16 +18,29 @@ import (
 
 // qemuArgs are QEMU's arguments for a PXE boot through netdev n0: TCG
 // only, the firmware's console mirrored on the serial port (-nographic),
-// and -no-reboot so the guest's `reboot -f` ends the run.
-func qemuArgs(p *plan, netdev string) []string {
-	return []string{
+// and -no-reboot so the guest's `reboot -f` ends the run. vars is the
+// run's own copy of OVMF's variable store (ovmf only).
+func qemuArgs(p *plan, netdev, vars string) []string {
+	args := []string{
 		"-machine", "accel=tcg",
 		"-m", strconv.Itoa(p.MemoryMB),
 		"-nographic", "-no-reboot",
-		"-boot", "n",
-		"-netdev", netdev,
-		"-device", fmt.Sprintf("%s,netdev=n0,mac=%s", p.model, p.mac),
 	}
+	nic := fmt.Sprintf("%s,netdev=n0,mac=%s", p.model, p.mac)
+	switch p.Firmware {
+	case FirmwareSeaBIOS:
+		args = append(args, "-boot", "n")
+	case FirmwareOVMF:
+		// OVMF ignores -boot; it follows the devices' bootindex.
+		args = append(args,
+			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+qemuEscape(OVMFCode),
+			"-drive", "if=pflash,format=raw,unit=1,file="+qemuEscape(vars))
+		nic += ",bootindex=1"
+	}
+	if p.NICROM == NICROMNone {
+		nic += ",romfile="
+	}
+	return append(args, "-netdev", netdev, "-device", nic)
 }
 
 // userNetdev is QEMU's user networking with its TFTP server on root.

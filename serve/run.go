@@ -54,6 +54,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	var cur bootfs.Current
 	cur.Store(v)
 
+	// Before anything listens: a SIGHUP from whoever sees us serving
+	// must not kill us.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	srv, err := listen(cfg, &cur, log)
 	if err != nil {
 		return err
@@ -63,9 +68,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer stop()
 	failed := srv.start(sctx)
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for {
 		select {
 		case <-hup:

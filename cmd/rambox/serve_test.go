@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"rambox/bundle/bundletest"
 	"rambox/ocibundle"
 	"rambox/serve/bootfs"
+	"rambox/serve/servetest"
 )
 
 // servedBundle is a fake bundle published, signed, to an OCI layout in
@@ -56,75 +56,20 @@ func publishForServe(t *testing.T, kernel string) servedBundle {
 	return servedBundle{ref: ref.Pinned(), pub: pubs[0], kernel: []byte(kernel)}
 }
 
-// freeAddr is a loopback address with a port free right now.
-func freeAddr(t *testing.T, network string) string {
-	t.Helper()
-	var a net.Addr
-	switch network {
-	case "tcp":
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a = l.Addr()
-		l.Close()
-	default:
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a = c.LocalAddr()
-		c.Close()
-	}
-	return a.String()
-}
-
 const testMAC = "52:54:00:12:34:56"
-
-// serveFiles are what serve needs besides the bundle: an inventory with
-// the server on loopback and fake boot loaders.
-func serveFiles(t *testing.T) (inventory, loaders string) {
-	dir := t.TempDir()
-	inventory = filepath.Join(dir, "nodes.yaml")
-	inv := "server:\n  ip: 127.0.0.1\n  subnet: 127.0.0.0\n  netmask: 255.0.0.0\nnodes:\n  - name: n1\n    mac: " + testMAC + "\n    ip: 127.0.0.5\n"
-	if err := os.WriteFile(inventory, []byte(inv), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	loaders = filepath.Join(dir, "loaders")
-	os.Mkdir(loaders, 0o755)
-	for _, f := range bootfs.LoaderFiles {
-		if err := os.WriteFile(filepath.Join(loaders, f), []byte("fake "+f), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return inventory, loaders
-}
-
-// lockedBuffer is a process's stderr, read while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // server is a running `rambox serve`.
 type server struct {
 	cmd        *exec.Cmd
-	log        *lockedBuffer
+	log        *servetest.Log
 	http, tftp string
 	exited     chan error
 }
 
 func startServe(t *testing.T, b servedBundle, state string) *server {
 	t.Helper()
-	inventory, loaders := serveFiles(t)
-	s := &server{log: &lockedBuffer{}, http: freeAddr(t, "tcp"), tftp: freeAddr(t, "udp"), exited: make(chan error, 1)}
+	inventory, loaders := servetest.Inventory(t, testMAC), servetest.Loaders(t)
+	s := &server{log: &servetest.Log{}, http: servetest.FreeAddr(t, "tcp"), tftp: servetest.FreeAddr(t, "udp"), exited: make(chan error, 1)}
 	s.cmd = exec.Command(ramboxBin, "serve", "--bundle", b.ref.String(), "--key", b.pub, "--inventory", inventory, "--state", state,
 		"--dhcp", "off", "--http", s.http, "--tftp", s.tftp, "--bootloader-dir", loaders)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
@@ -231,7 +176,7 @@ func checkServes(t *testing.T, s *server, b servedBundle) {
 	}
 	mac, _ := net.ParseMAC(testMAC)
 	resp, body = get(t, base+bootfs.ScriptName(mac))
-	if want := "http://127.0.0.1:" + s.http[strings.LastIndex(s.http, ":")+1:] + "/" + kernel; resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+	if want := "http://" + s.http + "/" + kernel; resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
 		t.Errorf("GET %s = %s, %q; want 200 naming %s", bootfs.ScriptName(mac), resp.Status, body, want)
 	}
 }

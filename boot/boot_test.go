@@ -285,3 +285,28 @@ func TestRecorder(t *testing.T) {
 		t.Errorf("FormatMarks = %q", got)
 	}
 }
+
+// TestRecorderOVMF feeds a real serial log of an OVMF client (QEMU's iPXE
+// ROM in its EFI form, then the EFI-stub kernel) in small writes: EFI iPXE
+// prints no "initialising devices" line, and the firmware scatters escape
+// sequences through its output.
+func TestRecorderOVMF(t *testing.T) {
+	log, err := os.ReadFile("testdata/ovmf-ipxe-rom.serial.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRecorder(nil)
+	for len(log) > 0 {
+		n := min(37, len(log))
+		r.Write(log[:n])
+		log = log[n:]
+	}
+	_, marks := r.result()
+	var names []string
+	for _, m := range marks {
+		names = append(names, m.Name)
+	}
+	if got, want := strings.Join(names, " "), "pxe-rom pxe-dhcp pxe-configured kernel init selftest-end"; got != want {
+		t.Errorf("marks %q, want %q", got, want)
+	}
+}

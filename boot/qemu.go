@@ -66,15 +66,21 @@ type Mark struct {
 // milestones are the serial log texts a boot is timed by: the PXE ROM
 // taking over, its network configuration (DHCP and IPv6 autoconfiguration)
 // started and done, pxelinux, the kernel,
-// /init, and the selftest block's end.
-var milestones = []struct{ name, text string }{
-	{"pxe-rom", "iPXE initialising devices"},
-	{"pxe-dhcp", "Configuring ("},
-	{"pxe-configured", "Filename: "},
-	{"pxelinux", "PXELINUX"},
-	{"kernel", "Linux version"},
-	{"init", "rambox: /init ready"},
-	{"selftest-end", selftest.EndMarker},
+// /init, and the selftest block's end. A milestone is seen at the first
+// of its texts to appear: iPXE's EFI build (QEMU's ROM under OVMF, or
+// ipxe.efi) never prints "initialising devices", only its banner, which
+// the BIOS build prints after that line.
+var milestones = []struct {
+	name  string
+	texts []string
+}{
+	{"pxe-rom", []string{"iPXE initialising devices", "Open Source Network Boot Firmware"}},
+	{"pxe-dhcp", []string{"Configuring ("}},
+	{"pxe-configured", []string{"Filename: "}},
+	{"pxelinux", []string{"PXELINUX"}},
+	{"kernel", []string{"Linux version"}},
+	{"init", []string{"rambox: /init ready"}},
+	{"selftest-end", []string{selftest.EndMarker}},
 }
 
 // recorder keeps the serial log, notes milestones as they arrive, and
@@ -96,14 +102,22 @@ func (r *recorder) Write(b []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	at := time.Since(r.start)
-	// Look again at a marker's length before the new bytes: a marker may
-	// straddle two writes.
-	from := max(r.log.Len()-64, 0)
+	// Look again at some bytes before the new ones: a marker may straddle
+	// two writes. Escape sequences are stripped as selftest does, since
+	// firmware consoles put them anywhere.
+	from := max(r.log.Len()-256, 0)
 	r.log.Write(b)
+	window := selftest.Clean(r.log.Bytes()[from:])
 	for i, m := range milestones {
-		if !r.seen[i] && bytes.Contains(r.log.Bytes()[from:], []byte(m.text)) {
-			r.seen[i] = true
-			r.marks = append(r.marks, Mark{m.name, at})
+		if r.seen[i] {
+			continue
+		}
+		for _, text := range m.texts {
+			if bytes.Contains(window, []byte(text)) {
+				r.seen[i] = true
+				r.marks = append(r.marks, Mark{m.name, at})
+				break
+			}
 		}
 	}
 	if r.tee != nil {

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"strings"
 
 	"rambox/ocibundle"
 	"rambox/pull"
@@ -22,10 +24,13 @@ const (
 
 // Config is everything one boot server depends on.
 type Config struct {
-	Bundle    ocibundle.Ref // pinned by digest
-	Trust     pull.Trust
-	Timeouts  ocibundle.Timeouts // for the registry
-	Inventory string             // nodes.yaml, re-read on SIGHUP
+	Bundle ocibundle.Ref // pinned by digest
+	// BundleFile, instead of Bundle, holds the pinned ref; it is re-read
+	// on SIGHUP, and a new ref there switches the served bundle.
+	BundleFile string
+	Trust      pull.Trust
+	Timeouts   ocibundle.Timeouts // for the registry
+	Inventory  string             // nodes.yaml, re-read on SIGHUP
 	// State is serve's own directory: its lock and the last good bundle
 	// (an OCI layout, re-verified at every start).
 	State      string
@@ -40,11 +45,12 @@ type Config struct {
 func (c Config) Validate() error {
 	var errs []error
 	switch {
-	case c.Bundle == (ocibundle.Ref{}):
-		errs = append(errs, errors.New("--bundle: no bundle reference"))
-	case c.Bundle.Digest == "":
-		// A boot server serves what was pinned, never where a tag points today.
-		errs = append(errs, fmt.Errorf("--bundle %s: %w: pin it as ...@sha256:HEX", c.Bundle, ocibundle.ErrTagNotAllowed))
+	case c.Bundle == (ocibundle.Ref{}) && c.BundleFile == "":
+		errs = append(errs, errors.New("--bundle: no bundle reference (or --bundle-file)"))
+	case c.Bundle != (ocibundle.Ref{}) && c.BundleFile != "":
+		errs = append(errs, errors.New("--bundle and --bundle-file: give one"))
+	case c.BundleFile == "":
+		errs = append(errs, checkPinned("--bundle", c.Bundle))
 	}
 	errs = append(errs, c.Trust.Validate())
 	if c.Inventory == "" {
@@ -68,4 +74,26 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkPinned refuses a ref without digest: a boot server serves what was
+// pinned, never where a tag points today.
+func checkPinned(flag string, r ocibundle.Ref) error {
+	if r.Digest == "" {
+		return fmt.Errorf("%s %s: %w: pin it as ...@sha256:HEX", flag, r, ocibundle.ErrTagNotAllowed)
+	}
+	return nil
+}
+
+// readBundleFile reads the pinned ref in file (one line).
+func readBundleFile(file string) (ocibundle.Ref, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return ocibundle.Ref{}, fmt.Errorf("--bundle-file: %w", err)
+	}
+	r, err := ocibundle.ParseRef(strings.TrimSpace(string(b)))
+	if err != nil {
+		return ocibundle.Ref{}, fmt.Errorf("--bundle-file %s: %w", file, err)
+	}
+	return r, checkPinned("--bundle-file "+file+":", r)
 }

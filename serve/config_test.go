@@ -25,6 +25,7 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"no bundle", func(c *Config) { c.Bundle = ocibundle.Ref{} }, []string{"--bundle: no bundle reference"}},
 		{"tag only", func(c *Config) { c.Bundle = ocibundle.Ref{Layout: "/srv/oci", Tag: "latest"} }, []string{"--bundle oci:/srv/oci:latest", "sha256"}},
+		{"bundle and bundle file", func(c *Config) { c.BundleFile = "ref" }, []string{"--bundle and --bundle-file"}},
 		{"no key", func(c *Config) { c.Trust = pull.Trust{} }, []string{"--key"}},
 		{"no inventory, no state", func(c *Config) { c.Inventory, c.State = "", "" }, []string{"--inventory", "--state"}},
 		{"bad dhcp mode", func(c *Config) { c.DHCP = "auto" }, []string{`--dhcp "auto"`}},

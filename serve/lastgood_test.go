@@ -21,11 +21,24 @@ import (
 // public key's path.
 func published(t *testing.T, kernel string) (ocibundle.Ref, string) {
 	t.Helper()
-	key := filepath.Join(t.TempDir(), "cosign.key")
+	key, pub := newKey(t)
+	return publishWith(t, key, kernel), pub
+}
+
+// newKey makes a key pair and returns the private and public key's paths.
+func newKey(t *testing.T) (key, pub string) {
+	t.Helper()
+	key = filepath.Join(t.TempDir(), "cosign.key")
 	pub, err := signing.Keygen(key, signing.Password{Set: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return key, pub
+}
+
+// publishWith publishes a fake bundle signed with key to a fresh layout.
+func publishWith(t *testing.T, key, kernel string) ocibundle.Ref {
+	t.Helper()
 	signer, err := signing.LoadSigner(key, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +50,7 @@ func published(t *testing.T, kernel string) (ocibundle.Ref, string) {
 	if err != nil {
 		t.Fatalf("publish: %v", err)
 	}
-	return res.Ref.Pinned(), pub
+	return res.Ref.Pinned()
 }
 
 func config(t *testing.T, ref ocibundle.Ref, pub string) Config {

@@ -25,7 +25,7 @@ import (
 const ShutdownTimeout = 10 * time.Second
 
 // Run serves cfg until ctx is done, then stops gracefully and returns
-// nil. SIGHUP re-reads the inventory. Nothing is served unless a verified
+// nil. SIGHUP re-reads the inventory and the bundle file. Nothing is served unless a verified
 // bundle is: without one Run returns why, before it listens anywhere.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
@@ -37,6 +37,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("--state %s: %w", cfg.State, err)
 	}
 	defer unlock()
+	if cfg.BundleFile != "" {
+		if cfg.Bundle, err = readBundleFile(cfg.BundleFile); err != nil {
+			return err
+		}
+	}
 	inv, err := pxe.LoadInventory(cfg.Inventory)
 	if err != nil {
 		return fmt.Errorf("--inventory %s: %w", cfg.Inventory, err)
@@ -53,6 +58,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	var cur bootfs.Current
 	cur.Store(v)
+	now := &served{cfg: cfg, views: views, cur: &cur, log: log}
 
 	// Before anything listens: a SIGHUP from whoever sees us serving
 	// must not kill us.
@@ -71,7 +77,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	for {
 		select {
 		case <-hup:
-			reload(cfg, views, &cur, log)
+			now.reload(ctx)
 		case err := <-failed:
 			stop()
 			srv.shutdown()
@@ -84,19 +90,49 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 }
 
-// reload re-reads the inventory and swaps in a View for it; on any error
-// the old View stays, and the log says why.
-func reload(cfg Config, views viewMaker, cur *bootfs.Current, log *slog.Logger) {
+// served is what Run serves now and how it got it.
+type served struct {
+	cfg   Config // cfg.Bundle is the ref served
+	views viewMaker
+	cur   *bootfs.Current
+	log   *slog.Logger
+}
+
+// reload re-reads the bundle file (when serving from one) and the
+// inventory, and swaps in the View for them in one step. A bundle that
+// does not verify keeps the old one; a bad inventory keeps the old View.
+// Either way the log says why.
+func (s *served) reload(ctx context.Context) {
+	cfg, views := s.cfg, s.views
+	if cfg.BundleFile != "" {
+		ref, err := readBundleFile(cfg.BundleFile)
+		if err == nil && ref != cfg.Bundle {
+			next := cfg
+			next.Bundle = ref
+			var got obtained
+			if got, err = obtain(ctx, next); err == nil && got.PullErr != nil {
+				err = got.PullErr // the last good bundle is not the one asked for
+			}
+			if err == nil {
+				logObtained(s.log, next, got)
+				cfg, views.bundle = next, got
+			}
+		}
+		if err != nil {
+			s.log.Error("bundle not switched, serving the previous one", "bundle-file", cfg.BundleFile, "digest", cfg.Bundle.Digest, "err", err)
+		}
+	}
 	inv, err := pxe.LoadInventory(cfg.Inventory)
 	if err == nil {
 		var v *bootfs.View
 		if v, err = views.make(inv); err == nil {
-			cur.Store(v)
-			log.Info("inventory reloaded", "inventory", cfg.Inventory, "nodes", len(inv.Nodes), "digest", v.Digest())
+			s.cfg, s.views = cfg, views
+			s.cur.Store(v)
+			s.log.Info("reloaded", "inventory", cfg.Inventory, "nodes", len(inv.Nodes), "digest", v.Digest())
 			return
 		}
 	}
-	log.Error("inventory not reloaded, serving the previous one", "inventory", cfg.Inventory, "err", err)
+	s.log.Error("inventory not reloaded, serving the previous one", "inventory", cfg.Inventory, "err", err)
 }
 
 // logObtained says what is served and, for the last good bundle, why the

@@ -16,6 +16,7 @@ func runServe(args []string) error {
 	fs := newFlagSet("serve", "--bundle REF@sha256:HEX --key cosign.pub --inventory nodes.yaml --state DIR [--interface IF] [--dhcp full|proxy|off] [--http ADDR] [--tftp ADDR]")
 	var cfg serve.Config
 	bundle := fs.String("bundle", "", "the bundle to serve, pinned: `REF`@sha256:HEX or oci:DIR@sha256:HEX")
+	fs.StringVar(&cfg.BundleFile, "bundle-file", "", "instead of --bundle, a `file` holding the pinned ref: re-read on SIGHUP, a new ref there switches the served bundle once it verifies")
 	addTrustFlags(fs, &cfg.Trust)
 	fs.StringVar(&cfg.Inventory, "inventory", "", "node inventory `file` (re-read on SIGHUP)")
 	fs.StringVar(&cfg.State, "state", "", "serve's own `directory`: its lock and the last good bundle")

@@ -180,7 +180,7 @@ func (f *inventoryFile) validate() (*Inventory, error) {
 		field string
 		a     netip.Addr
 	}{{"ip", nw.Server}, {"router", nw.Router}} {
-		if nw.inRange(a.a) {
+		if nw.InRange(a.a) {
 			bad("server", a.field, "%s is inside the dynamic range %s-%s", a.a, nw.RangeFirst, nw.RangeLast)
 		}
 	}
@@ -213,7 +213,7 @@ func (f *inventoryFile) validate() (*Inventory, error) {
 			bad(who, "ip", "%s is the server's own address", n.IP)
 		case n.IP == nw.Router:
 			bad(who, "ip", "%s is the router's address", n.IP)
-		case nw.inRange(n.IP):
+		case nw.InRange(n.IP):
 			bad(who, "ip", "%s is inside the dynamic range %s-%s, which dhcpd may lease to another client", n.IP, nw.RangeFirst, nw.RangeLast)
 		}
 		if n.Hostname != "" && !fqdnPattern.MatchString(n.Hostname) {
@@ -265,8 +265,8 @@ func (nw *Network) ends() (network, broadcast netip.Addr) {
 	return network, netip.AddrFrom4(b)
 }
 
-// inRange reports whether a is in the dynamic pool.
-func (nw *Network) inRange(a netip.Addr) bool {
+// InRange reports whether a is in the dynamic pool.
+func (nw *Network) InRange(a netip.Addr) bool {
 	return a.IsValid() && nw.RangeFirst.IsValid() && nw.RangeLast.IsValid() &&
 		!a.Less(nw.RangeFirst) && !nw.RangeLast.Less(a)
 }

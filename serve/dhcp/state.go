@@ -18,5 +18,24 @@ func newState(cfg *Config, inv *pxe.Inventory, l *leases) *state {
 		n := &inv.Nodes[i]
 		st.nodes[n.MAC.String()] = n
 	}
+	switch cfg.Mode {
+	case Full:
+		st.chains[ServerPort] = Chain(
+			serverID(cfg.ServerIP, l),
+			addresses(st, l, cfg.LeaseTime),
+			netOptions(st, cfg.ServerIP, cfg.LeaseTime),
+			pxeVendor,
+			bootFile(st, cfg.ServerIP, cfg.HTTPPort, false),
+		)
+	case Proxy:
+		for _, port := range []int{ServerPort, PXEPort} {
+			st.chains[port] = Chain(
+				proxyReply(st, port),
+				serverID(cfg.ServerIP, l),
+				pxeVendor,
+				bootFile(st, cfg.ServerIP, cfg.HTTPPort, true),
+			)
+		}
+	}
 	return st
 }

@@ -2,9 +2,9 @@ package dhcp
 
 import (
 	"errors"
-	"strings"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 

@@ -1,17 +1,24 @@
 package dhcp
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
+	"github.com/insomniacslk/dhcp/iana"
 
 	"rambox/pxe"
 )
@@ -74,12 +81,20 @@ func newLink(t *testing.T, ctx context.Context, inv *pxe.Inventory, clientMAC st
 }
 
 // startServer runs this test binary's TestHelperServe in the server
-// namespace, serving mode on the server end; Cleanup stops it.
+// namespace, serving mode on the server end.
 func startServer(t *testing.T, l *link, mode Mode) {
 	t.Helper()
-	cmd := exec.Command("ip", "netns", "exec", l.serverNS, os.Args[0], "-test.run=^TestHelperServe$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+l.serverIf, helperEnv+"_MODE="+mode.String())
-	var out strings.Builder
+	start(t, "server", []string{"ip", "netns", "exec", l.serverNS, os.Args[0], "-test.run=^TestHelperServe$"},
+		helperEnv+"="+l.serverIf, helperEnv+"_MODE="+mode.String())
+}
+
+// start runs a daemon until the test ends (SIGTERM, then SIGKILL after
+// 5 s), and logs its output if the test failed.
+func start(t *testing.T, name string, argv []string, env ...string) {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	var out syncBuilder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -95,9 +110,27 @@ func startServer(t *testing.T, l *link, mode Mode) {
 			<-done
 		}
 		if t.Failed() {
-			t.Logf("server output:\n%s", out.String())
+			t.Logf("%s output:\n%s", name, out.String())
 		}
 	})
+}
+
+// syncBuilder is a strings.Builder two writers may share.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // TestHelperServe is the server process of the end-to-end tests; it does
@@ -116,7 +149,9 @@ func TestHelperServe(t *testing.T) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	s, err := New(Config{Mode: mode, Inventory: inventory(t, nil), HTTPPort: httpPort,
-		OnExchange: func(e Exchange) { fmt.Printf("%s %s -> %s %s %s %v\n", e.MAC, e.Request, e.Reply, e.IP, e.BootFile, e.Err) }})
+		OnExchange: func(e Exchange) {
+			fmt.Printf("%s %s -> %s %s %s %v\n", e.MAC, e.Request, e.Reply, e.IP, e.BootFile, e.Err)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,5 +178,94 @@ func TestE2EFullUdhcpc(t *testing.T) {
 	t.Logf("udhcpc: %s", out)
 	if !strings.Contains(out, want) {
 		t.Errorf("udhcpc printed\n%s\nwant a line %q", out, want)
+	}
+}
+
+const clientEnv = "RAMBOX_DHCP_CLIENT" // the interface the client helper sends on
+
+// TestHelperClient is the client process of the proxy test: it
+// broadcasts a BIOS PXE DISCOVER from the interface's MAC (with the
+// library's raw-socket conn, as nclient4 does) once a second and prints
+// every reply to it, one summary a line, until it has seen two distinct
+// replies or 10 s pass. It does nothing unless started by a test.
+func TestHelperClient(t *testing.T) {
+	iface := os.Getenv(clientEnv)
+	if iface == "" {
+		return
+	}
+	ifi, err := net.InterfaceByName(iface)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := nclient4.NewRawUDPConn(iface, dhcpv4.ClientPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req, err := dhcpv4.NewDiscovery(ifi.HardwareAddr,
+		dhcpv4.WithOption(dhcpv4.OptClassIdentifier(biosPXE)),
+		dhcpv4.WithOption(dhcpv4.OptClientArch(iana.INTEL_X86PC)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	deadline := time.Now().Add(10 * time.Second)
+	buf := make([]byte, 1500)
+	for len(seen) < 2 && time.Now().Before(deadline) {
+		if _, err := conn.WriteTo(req.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ServerPort}); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(time.Second))
+		for {
+			n, _, err := conn.ReadFrom(buf)
+			if err != nil {
+				break // the second is up: send again
+			}
+			resp, err := dhcpv4.FromBytes(buf[:n])
+			if err != nil || resp.TransactionID != req.TransactionID || resp.OpCode != dhcpv4.OpcodeBootReply {
+				continue
+			}
+			line := summary(resp) + " server=" + resp.ServerIdentifier().String()
+			if !seen[line] {
+				seen[line] = true
+				fmt.Println(line)
+			}
+		}
+	}
+}
+
+// Proxy mode next to ISC dhcpd on the same link: a PXE DISCOVER gets
+// dhcpd's offer of the node's address and serve's proxy offer with no
+// address and the boot file.
+func TestE2EProxyBesideDhcpd(t *testing.T) {
+	requireE2E(t, "dhcpd")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// dhcpd's own offer names a boot file too (the seed's config); the
+	// proxy's is told apart by its empty yiaddr and its file.
+	inv := inventory(t, nil)
+	l := newLink(t, ctx, inv, node1)
+	dir := t.TempDir()
+	var conf bytes.Buffer
+	if err := pxe.WriteDhcpdConf(&conf, inv); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string][]byte{"dhcpd.conf": conf.Bytes(), "dhcpd.leases": nil} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(t, "dhcpd", []string{"ip", "netns", "exec", l.serverNS, "dhcpd", "-d", "-4",
+		"-cf", filepath.Join(dir, "dhcpd.conf"), "-lf", filepath.Join(dir, "dhcpd.leases"), "-pf", filepath.Join(dir, "dhcpd.pid"), l.serverIf})
+	startServer(t, l, Proxy)
+	out := run(t, ctx, "ip", "netns", "exec", l.clientNS, "env", clientEnv+"="+l.clientIf, os.Args[0], "-test.run=^TestHelperClient$", "-test.v")
+	t.Logf("client: %s", out)
+	for _, want := range []string{
+		"OFFER yiaddr=192.168.24.203 siaddr=192.168.24.202 file=pxelinux.0 server=192.168.24.202", // dhcpd
+		"OFFER yiaddr=0.0.0.0 siaddr=192.168.24.202 file=undionly.kpxe server=192.168.24.202",     // serve, proxy
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("client saw\n%s\nwant a reply %q", out, want)
+		}
 	}
 }

@@ -110,3 +110,17 @@ func TestProxy(t *testing.T) {
 		})
 	}
 }
+
+// A PXE client's machine identifier (option 97, RFC 4578) comes back in
+// the PXE answer, as the PXE spec asks of servers.
+func TestPXEClientUUIDEchoed(t *testing.T) {
+	uuid := append([]byte{0}, []byte("0123456789abcdef")...)
+	for _, mode := range []Mode{Full, Proxy} {
+		s, _ := newServer(t, mode, inventory(t, nil))
+		resp := s.reply(ServerPort, discover(t, node1, dhcpv4.OptClassIdentifier(biosPXE), dhcpv4.OptClientArch(iana.INTEL_X86PC),
+			dhcpv4.OptGeneric(dhcpv4.OptionClientMachineIdentifier, uuid)))
+		if got := fmt.Sprintf("% x", resp.GetOneOption(dhcpv4.OptionClientMachineIdentifier)); got != fmt.Sprintf("% x", uuid) {
+			t.Errorf("%s: option 97 = %q, want %q", mode, got, fmt.Sprintf("% x", uuid))
+		}
+	}
+}

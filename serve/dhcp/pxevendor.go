@@ -26,8 +26,9 @@ func isPXE(req *dhcpv4.DHCPv4) bool {
 }
 
 // pxeVendor answers a PXE client as a PXE server: option 60 "PXEClient"
-// echoed and the PXE vendor options (43) telling it to boot the offered
-// file directly. Other clients pass unchanged.
+// echoed, the PXE vendor options (43) telling it to boot the offered file
+// directly, and its machine identifier (97) copied back, as the PXE spec
+// asks of servers. Other clients pass unchanged.
 func pxeVendor(req, resp *dhcpv4.DHCPv4) (*dhcpv4.DHCPv4, bool) {
 	if !isPXE(req) {
 		return resp, false
@@ -35,5 +36,8 @@ func pxeVendor(req, resp *dhcpv4.DHCPv4) (*dhcpv4.DHCPv4, bool) {
 	resp.UpdateOption(dhcpv4.OptClassIdentifier(pxeClass))
 	resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.OptionVendorSpecificInformation,
 		[]byte{pxeDiscoveryControl, 1, pxeBootFileDirectly, pxeEnd}))
+	if uuid := req.GetOneOption(dhcpv4.OptionClientMachineIdentifier); uuid != nil {
+		resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.OptionClientMachineIdentifier, uuid))
+	}
 	return resp, false
 }

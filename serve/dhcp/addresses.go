@@ -12,7 +12,8 @@ import (
 // node gets its fixed address; an unknown client gets a pool address only
 // when the inventory allows unknown clients, and nothing otherwise.
 // DISCOVER gets OFFER; REQUEST gets ACK for the address the client may
-// have and NAK for any other; RELEASE frees a pool lease.
+// have and NAK for any other; RELEASE frees a pool lease; DECLINE takes
+// the address out of the pool for a lease time.
 func addresses(st *state, l *leases, leaseTime time.Duration) Handler {
 	return func(req, resp *dhcpv4.DHCPv4) (*dhcpv4.DHCPv4, bool) {
 		mac := req.ClientHWAddr.String()
@@ -60,6 +61,10 @@ func addresses(st *state, l *leases, leaseTime time.Duration) Handler {
 		case dhcpv4.MessageTypeRelease:
 			if node == nil {
 				l.release(mac)
+			}
+		case dhcpv4.MessageTypeDecline:
+			if node == nil {
+				l.decline(mac, addr(req.RequestedIPAddress()), nw, leaseTime)
 			}
 		}
 		return nil, true

@@ -195,3 +195,30 @@ func TestPoolNoDoubleAllocation(t *testing.T) {
 		t.Errorf("%d clients into a pool of 600: %d offered, %d refused, want 600, 400", clients, len(seen), refused)
 	}
 }
+
+// A DECLINEd pool address (the client found it in use) is not offered
+// again until a lease time has passed.
+func TestPoolDecline(t *testing.T) {
+	s, c := newServer(t, Full, inventory(t, nil))
+	first := netip.MustParseAddr("192.168.24.210")
+	if got, want := summary(s.reply(ServerPort, discover(t, stranger))), "OFFER yiaddr=192.168.24.210 siaddr=192.168.24.202"; got != want {
+		t.Fatalf("DISCOVER = %q, want %q", got, want)
+	}
+	decline := request(t, stranger, first, serverIP)
+	decline.UpdateOption(dhcpv4.OptMessageType(dhcpv4.MessageTypeDecline))
+	if got := summary(s.reply(ServerPort, decline)); got != "no reply" {
+		t.Errorf("reply(DECLINE) = %q, want %q", got, "no reply")
+	}
+	for _, c := range []struct{ mac, want string }{
+		{stranger, "OFFER yiaddr=192.168.24.211 siaddr=192.168.24.202"},
+		{"02:00:00:00:01:01", "OFFER yiaddr=192.168.24.212 siaddr=192.168.24.202"},
+	} {
+		if got := summary(s.reply(ServerPort, discover(t, c.mac))); got != c.want {
+			t.Errorf("DISCOVER from %s after the DECLINE = %q, want %q", c.mac, got, c.want)
+		}
+	}
+	c.t = c.t.Add(time.Hour)
+	if got, want := summary(s.reply(ServerPort, discover(t, "02:00:00:00:01:02"))), "OFFER yiaddr=192.168.24.210 siaddr=192.168.24.202"; got != want {
+		t.Errorf("DISCOVER a lease time after the DECLINE = %q, want %q", got, want)
+	}
+}

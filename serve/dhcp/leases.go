@@ -111,3 +111,17 @@ func (l *leases) release(mac string) {
 		l.drop(le)
 	}
 }
+
+// decline takes ip, which mac found in use by another host (DHCPDECLINE),
+// out of the pool for d: it is held by nobody, so offered to nobody.
+func (l *leases) decline(mac string, ip netip.Addr, nw *pxe.Network, d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !nw.InRange(ip) || !l.free(ip, mac) {
+		return
+	}
+	if le := l.byMAC[mac]; le != nil {
+		l.drop(le)
+	}
+	l.byIP[ip] = &lease{ip: ip, expiry: l.now().Add(d)}
+}

@@ -14,6 +14,8 @@ packages=(
   docker-registry          # the loopback registry publish/pull tests use
   pxelinux syslinux-common # pxelinux.0 and ldlinux.c32 for TFTP roots
   tftpd-hpa dnsmasq-base iproute2  # rambox boot --net netns: TFTP, IPv6 RAs, netns/bridge/tap
+  ipxe                     # undionly.kpxe, ipxe.efi, snponly.efi: the loaders rambox serve hands out
+  tftp-hpa curl            # serve/tftp e2e: real TFTP clients (curl with tftp://, --tftp-blksize)
   diffoscope-minimal       # the repro gate's report on a difference
   shellcheck               # actionlint checks the workflow's run: scripts with it
 )

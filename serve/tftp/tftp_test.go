@@ -23,13 +23,18 @@ import (
 // start serves cur on a loopback port until the test ends.
 func start(t *testing.T, cur *bootfs.Current) string {
 	t.Helper()
+	return startWith(t, cur, tftp.Options{})
+}
+
+func startWith(t *testing.T, cur *bootfs.Current, o tftp.Options) string {
+	t.Helper()
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- tftp.New(cur, tftp.Options{}).Serve(ctx, pc) }()
+	go func() { done <- tftp.New(cur, o).Serve(ctx, pc) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -215,4 +220,34 @@ func TestConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestTransferTimeout: a client that stops ACKing gets an ERROR once the
+// transfer's time is up, not after the retries.
+func TestTransferTimeout(t *testing.T) {
+	var cur bootfs.Current
+	cur.Store(bootfstest.New(t, "kernel A", false))
+	addr := startWith(t, &cur, tftp.Options{TransferTimeout: 200 * time.Millisecond})
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	to, _ := net.ResolveUDPAddr("udp4", addr)
+	c.WriteTo([]byte("\x00\x01"+tftproot.BootFile+"\x00octet\x00"), to)
+	began := time.Now()
+	buf := make([]byte, 1024)
+	for {
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		n, _, err := c.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no ERROR within 3s of a stalled transfer: %v", err)
+		}
+		if binary.BigEndian.Uint16(buf) == 5 { // never ACKed: DATA 1 comes, then this
+			if msg := string(buf[4:n]); !strings.Contains(msg, "transfer stopped") || time.Since(began) > 900*time.Millisecond {
+				t.Errorf("stalled transfer ended with %q after %s, want \"transfer stopped\" within 900ms (before the 1s retransmit)", msg, time.Since(began))
+			}
+			return
+		}
+	}
 }

@@ -111,9 +111,9 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn) error {
 		}
 		req, err := parseRequest(buf[:n])
 		if err != nil {
-			// Not a request: an answer to a transfer's port that came
-			// here, or noise. RFC 1350's unknown TID.
-			pc.WriteTo(errorPacket(errUnknownTID, err.Error()), from)
+			// Not a request: a stray ACK, DATA or ERROR, or noise. No
+			// answer: an ERROR answered with one can loop between two
+			// servers forever, and nothing here is waiting for it.
 			continue
 		}
 		if req.op != opRRQ {

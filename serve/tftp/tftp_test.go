@@ -251,3 +251,27 @@ func TestTransferTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestNoAnswerToNonRequests: an ERROR, ACK or DATA sent to the server's
+// port gets no answer (answering an ERROR with one could loop between
+// two servers forever), and the server serves on.
+func TestNoAnswerToNonRequests(t *testing.T) {
+	_, addr := serving(t)
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	to, _ := net.ResolveUDPAddr("udp4", addr)
+	for _, p := range []string{"\x00\x05\x00\x05stray\x00", "\x00\x04\x00\x01", "\x00\x03\x00\x01data", "\x00", "\x00\x09"} {
+		c.WriteTo([]byte(p), to)
+		c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		buf := make([]byte, 1024)
+		if n, _, err := c.ReadFrom(buf); err == nil {
+			t.Errorf("packet %q to the server's port got answer %q, want none", p, buf[:n])
+		}
+	}
+	if r := get(t, addr, 1, tftproot.BootFile); string(r.data) != "loader "+tftproot.BootFile {
+		t.Errorf("after the stray packets, RRQ %s = %q, %q", tftproot.BootFile, r.data, r.errMsg)
+	}
+}

@@ -122,7 +122,11 @@ func (t *sender) exchange(p []byte, block uint16) bool {
 				return false // closed: the transfer's time is up
 			}
 			if from.String() != t.to.String() {
-				t.conn.WriteTo(errorPacket(errUnknownTID, "not this transfer's client"), from)
+				// RFC 1350's unknown TID, but never to an ERROR, which
+				// would answer back.
+				if n >= 2 && binary.BigEndian.Uint16(t.buf) != opERROR {
+					t.conn.WriteTo(errorPacket(errUnknownTID, "not this transfer's client"), from)
+				}
 				continue
 			}
 			if n < 4 {

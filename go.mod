@@ -16,7 +16,6 @@ require (
 	golang.org/x/term v0.43.0
 	gopkg.in/yaml.v3 v3.0.1
 	oras.land/oras-go/v2 v2.7.0
-	pack.ag/tftp v1.0.1-0.20181129014014-07909dfbde3c
 )
 
 require (

@@ -15,8 +15,8 @@ packages=(
   pxelinux syslinux-common # pxelinux.0 and ldlinux.c32 for TFTP roots
   tftpd-hpa dnsmasq-base iproute2  # rambox boot --net netns: TFTP, IPv6 RAs, netns/bridge/tap
   ovmf                     # rambox boot --firmware ovmf: UEFI clients (OVMF_CODE_4M.fd, OVMF_VARS_4M.fd)
-  ipxe                     # ipxe.efi for UEFI clients (boot/ e2e tests, rambox serve)
-  curl                     # e2e/serve_test.go: a real TFTP (and HTTP) client against rambox serve
+  ipxe                     # undionly.kpxe, ipxe.efi, snponly.efi: the loaders rambox serve hands out (and boot/ e2e tests)
+  tftp-hpa curl            # serve/tftp and e2e/serve_test.go: real TFTP (and HTTP) clients (curl with tftp://, --tftp-blksize)
   diffoscope-minimal       # the repro gate's report on a difference
   shellcheck               # actionlint checks the workflow's run: scripts with it
 )

@@ -79,6 +79,11 @@ func New(b *bundle.Fetched, inv *pxe.Inventory, l Loaders, o Options) (*View, er
 	if err := b.Manifest.Digest.Validate(); err != nil {
 		return nil, fmt.Errorf("bootfs: bundle digest %q: %w", b.Manifest.Digest, err)
 	}
+	// pull checked it already; the View writes it into every config and
+	// script, so it checks again rather than trust every caller did.
+	if err := b.Info.Validate(); err != nil {
+		return nil, fmt.Errorf("bootfs: bundle %s: %w", b.Manifest.Digest, err)
+	}
 	for _, name := range []string{bundle.Kernel, bundle.Initramfs} {
 		if _, ok := b.Files[name]; !ok {
 			return nil, fmt.Errorf("bootfs: bundle %s has no %s", b.Manifest.Digest, name)

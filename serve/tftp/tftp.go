@@ -1,38 +1,44 @@
-// Package tftp is rambox serve's read-only TFTP server: pack.ag/tftp (the
-// library u-root uses) with one read handler that answers every request
-// from the bootfs.View current when the request arrives.
+// Package tftp is rambox serve's read-only TFTP server (RFC 1350) with the
+// option extension (RFC 2347) for blksize (RFC 2348), timeout and tsize
+// (RFC 2349). It answers every read request from the bootfs.View current
+// when the request arrives, each transfer in its own goroutine from its
+// own port, so transfers are concurrent and a switch of View never mixes
+// two bundles in one file.
 //
-// pack.ag negotiates the RFC 2347 option extension with blksize (RFC 2348),
-// timeout and tsize (RFC 2349), and windowsize (RFC 7440); each transfer
-// runs in its own goroutine on its own port, so transfers are concurrent.
+// It is its own code, not pack.ag/tftp: pack.ag takes a client's blksize
+// or windowsize option unchecked, and one read request with "blksize 0"
+// panics it (an index out of range in its ring buffer, in a goroutine no
+// handler can recover), which kills the whole boot server from one
+// packet. That code is reached before a handler sees the request, and the
+// library, unchanged since 2018, cannot be told to refuse the option. A
+// read-only server with three options is small enough to own.
 //
-// Refused, each with a TFTP error and the server serving on:
-//   - write requests: no write handler is registered, so pack.ag answers a
-//     WRQ with "illegal operation" before any ACK;
+// Refused, each with a TFTP ERROR and the server serving on:
+//   - write requests (WRQ): error 4, before any ACK, so nothing is sent;
 //   - names that are not fs.ValidPath: "../x", "a/../b", "" and names with
-//     a leading "/". A leading "/" is refused rather than stripped: the
-//     configs this server hands out name relative paths, pxelinux sends a
-//     name as its config writes it (after its path prefix, empty for a
-//     boot file at the root), and iPXE strips the one "/" its tftp:// URLs
-//     carry before it sends the request. So no client of ours sends one,
-//     and each file has exactly one name;
-//   - names not in the View: the View is in memory, so a symlink or file
-//     planted in any directory on disk does not exist here;
-//   - netascii transfers: the View's files are binary, and a converted
-//     transfer would not have the size tsize announced.
+//     a leading "/" (error 2, access violation). A leading "/" is refused
+//     rather than stripped: the configs this server hands out name
+//     relative paths, pxelinux sends a name as its config writes it (after
+//     its path prefix, empty for a boot file at the root), and iPXE strips
+//     the one "/" its tftp:// URLs carry before it sends the request. So no
+//     client of ours sends one, and each file has exactly one name;
+//   - names not in the View (error 1): the View is in memory, so a symlink
+//     or file planted in any directory on disk does not exist here;
+//   - netascii and mail transfers (error 4): the View's files are binary,
+//     and a converted transfer would not have the size tsize announced.
+//
+// Option values out of their RFC ranges (blksize 8-65464, timeout 1-255)
+// are ignored, as RFC 2347 lets a server do: the transfer goes on with the
+// defaults.
 package tftp
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net"
 	"sync"
 	"time"
-
-	"pack.ag/tftp"
 
 	"rambox/serve/bootfs"
 )
@@ -44,9 +50,7 @@ const DefaultTransferTimeout = 5 * time.Minute
 // Options tune the server.
 type Options struct {
 	// TransferTimeout bounds each transfer; 0 means
-	// DefaultTransferTimeout. A transfer past it gets a TFTP error at its
-	// next block; one block waits at most pack.ag's retransmit count
-	// times the negotiated timeout.
+	// DefaultTransferTimeout. A transfer past it gets a TFTP error.
 	TransferTimeout time.Duration
 }
 
@@ -64,8 +68,8 @@ func New(cur *bootfs.Current, o Options) *Server {
 	return &Server{cur: cur, o: o}
 }
 
-// ErrNotUDP is returned by Serve for a net.PacketConn that is not a
-// *net.UDPConn, the only kind pack.ag serves on.
+// ErrNotUDP is returned by Serve for a net.PacketConn that is not UDP:
+// each transfer answers from a UDP port of its own on pc's address.
 var ErrNotUDP = errors.New("tftp: not a UDP socket")
 
 // ListenAndServe listens on the UDP address addr ("127.0.0.1:6969",
@@ -79,99 +83,47 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	return s.Serve(ctx, pc)
 }
 
-// Serve answers requests arriving on pc, which must be a *net.UDPConn,
-// until ctx is done; then it closes pc and returns nil. Transfers under
-// way finish on their own ports, within their timeout.
+// Serve answers requests arriving on pc, a UDP socket, until ctx is done;
+// then it closes pc, stops the transfers under way and returns nil once
+// they have ended.
 func (s *Server) Serve(ctx context.Context, pc net.PacketConn) error {
-	conn, ok := pc.(*net.UDPConn)
+	local, ok := pc.LocalAddr().(*net.UDPAddr)
 	if !ok {
-		return fmt.Errorf("%w: %T on %s", ErrNotUDP, pc, pc.LocalAddr())
+		pc.Close()
+		return fmt.Errorf("%w: %s", ErrNotUDP, pc.LocalAddr())
 	}
-	srv, err := tftp.NewServer(conn.LocalAddr().String())
-	if err != nil {
-		return fmt.Errorf("tftp: %w", err)
-	}
-	srv.ReadHandler(tftp.ReadHandlerFunc(s.serveRead))
-	stop := make(chan struct{})
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	defer wg.Wait()
+	defer cancel()
 	go func() {
-		defer wg.Done()
-		select {
-		case <-ctx.Done():
-		case <-stop:
-		}
-		srv.Close() // closes conn, which ends srv.Serve
+		<-ctx.Done()
+		pc.Close() // ends ReadFrom
 	}()
-	err = srv.Serve(conn)
-	close(stop)
-	wg.Wait()
-	if ctx.Err() != nil {
-		return nil
-	}
-	return fmt.Errorf("tftp: serving on %s: %w", conn.LocalAddr(), err)
-}
-
-// serveRead answers one read request from the View current now.
-func (s *Server) serveRead(w tftp.ReadRequest) {
-	v := s.cur.Load()
-	if v == nil {
-		w.WriteError(tftp.ErrCodeNotDefined, "no verified bundle to serve yet")
-		return
-	}
-	name := w.Name()
-	if w.TransferMode() != tftp.ModeOctet {
-		w.WriteError(tftp.ErrCodeIllegalOperation, fmt.Sprintf("%s: only octet mode is served", name))
-		return
-	}
-	if !fs.ValidPath(name) {
-		w.WriteError(tftp.ErrCodeAccessViolation, fmt.Sprintf("%q: not a clean relative name", name))
-		return
-	}
-	f, err := v.FS().Open(name)
-	if err != nil {
-		w.WriteError(tftp.ErrCodeFileNotFound, fmt.Sprintf("%s: not served", name))
-		return
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		w.WriteError(tftp.ErrCodeFileNotFound, fmt.Sprintf("%s: not a file", name))
-		return
-	}
-	w.WriteSize(fi.Size())
-	dw := &deadlineWriter{w: w, deadline: time.Now().Add(s.o.TransferTimeout)}
-	if _, err := io.Copy(dw, f); errors.Is(err, errTransferTimeout) {
-		w.WriteError(tftp.ErrCodeNotDefined, fmt.Sprintf("%s: transfer took longer than %s", name, s.o.TransferTimeout))
-	}
-}
-
-var errTransferTimeout = errors.New("transfer timed out")
-
-// deadlineWriter hands w one block-sized piece at a time and stops at
-// the transfer's deadline.
-type deadlineWriter struct {
-	w        io.Writer
-	deadline time.Time
-}
-
-// chunk is small enough that the deadline is checked every few blocks
-// whatever blksize the client negotiated.
-const chunk = 64 << 10
-
-func (d *deadlineWriter) Write(p []byte) (int, error) {
-	n := 0
-	for len(p) > 0 {
-		if time.Now().After(d.deadline) {
-			return n, errTransferTimeout
-		}
-		c := min(len(p), chunk)
-		m, err := d.w.Write(p[:c])
-		n += m
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := pc.ReadFrom(buf)
 		if err != nil {
-			return n, err
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("tftp: serving on %s: %w", local, err)
 		}
-		p = p[c:]
+		req, err := parseRequest(buf[:n])
+		if err != nil {
+			// Not a request: a stray ACK, DATA or ERROR, or noise. No
+			// answer: an ERROR answered with one can loop between two
+			// servers forever, and nothing here is waiting for it.
+			continue
+		}
+		if req.op != opRRQ {
+			pc.WriteTo(errorPacket(errIllegal, fmt.Sprintf("%s: this server is read-only", req.name)), from)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.transfer(ctx, local.IP, from, req)
+		}()
 	}
-	return n, nil
 }

@@ -2,6 +2,7 @@ package boot
 
 import (
 	"bytes"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,7 @@ func fakeRoot(t *testing.T, configs map[string]string) string {
 func TestValidate(t *testing.T) {
 	both := fakeRoot(t, map[string]string{"default": pxelinuxConfig(t, "rw"), "C0A818CB": pxelinuxConfig(t, "rw")})
 	nodeOnly := fakeRoot(t, map[string]string{"C0A818CB": pxelinuxConfig(t, "rw")})
+	ns := &Netns{name: "ns1"}
 	tests := []struct {
 		name string
 		o    Options
@@ -62,7 +64,12 @@ func TestValidate(t *testing.T) {
 		{"firmware and NIC ROM", Options{TFTPRoot: both, Firmware: "coreboot", NICROM: "pxe"},
 			[]string{`--firmware: "coreboot" is not seabios or ovmf`, `--nic-rom: "pxe" is not ipxe or none`}},
 		{"no NIC ROM under SeaBIOS", Options{TFTPRoot: both, NICROM: NICROMNone}, []string{"--nic-rom: none leaves SeaBIOS without any network boot code"}},
-		{"no NIC ROM with e1000", Options{TFTPRoot: both, Firmware: FirmwareOVMF, NICROM: NICROMNone, NIC: "e1000"}, []string{"--nic-rom: none with --nic e1000: OVMF has a driver for virtio only"}},
+		{"no NIC ROM with e1000", Options{Netns: ns, Firmware: FirmwareOVMF, NICROM: NICROMNone, NIC: "e1000"}, []string{"--nic-rom: none with --nic e1000: OVMF has a driver for virtio only"}},
+		{"ovmf on rambox boot's own servers", Options{TFTPRoot: both, Firmware: FirmwareOVMF}, []string{"--firmware: ovmf boots EFI programs"}},
+		{"caller's namespace, ovmf, no NIC ROM", Options{Netns: ns, Firmware: FirmwareOVMF, NICROM: NICROMNone}, nil},
+		{"caller's namespace, unknown MAC", Options{Netns: ns, Inventory: inventory, MAC: "02:00:00:00:00:01"}, nil},
+		{"caller's namespace serves itself", Options{Netns: ns, TFTPRoot: both, Net: NetUser, AppendExtra: []string{"w"}},
+			[]string{"--tftp-root: set with a namespace of the caller's", "--append-extra: needs rambox boot's own TFTP server", "--net: user with a namespace of the caller's"}},
 		{"netns needs inventory", Options{TFTPRoot: both, Net: NetNetns}, []string{"--inventory: required with --net netns"}},
 		{"bad inventory", Options{TFTPRoot: both, Inventory: "nonexistent.yaml"}, []string{"--inventory: open nonexistent.yaml"}},
 		{"unknown MAC", Options{TFTPRoot: both, Net: NetNetns, Inventory: inventory, MAC: "02:00:00:00:00:01"}, []string{"--mac: 02:00:00:00:00:01 is no node's", "dhcpd would not answer"}},
@@ -130,9 +137,9 @@ func TestQEMUArgs(t *testing.T) {
 			common + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device e1000,netdev=n0,mac=08:00:07:26:c0:a5"},
 		{"seabios explicit, iPXE ROM explicit", Options{TFTPRoot: root, Firmware: FirmwareSeaBIOS, NICROM: NICROMiPXE}, func(p *plan) string { return userNetdev("/srv/tftp") },
 			common + "-netdev user,id=n0,tftp=/srv/tftp,bootfile=pxelinux.0 -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56"},
-		{"ovmf with QEMU's iPXE ROM", Options{TFTPRoot: root, Firmware: FirmwareOVMF, Net: NetNetns, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
+		{"ovmf with QEMU's iPXE ROM", Options{Firmware: FirmwareOVMF, Netns: &Netns{name: "ns1"}, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
 			"-machine accel=tcg -m 256 -nographic -no-reboot " + ovmfDrives + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=08:00:07:26:c0:a5,bootindex=1"},
-		{"ovmf, no NIC ROM: the firmware's own PXE", Options{TFTPRoot: root, Firmware: FirmwareOVMF, NICROM: NICROMNone, Net: NetNetns, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
+		{"ovmf, no NIC ROM: the firmware's own PXE", Options{Firmware: FirmwareOVMF, NICROM: NICROMNone, Netns: &Netns{name: "ns1"}, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
 			"-machine accel=tcg -m 256 -nographic -no-reboot " + ovmfDrives + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=08:00:07:26:c0:a5,bootindex=1,romfile="},
 	}
 	for _, tc := range tests {
@@ -153,7 +160,7 @@ func TestServerCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nw := &inv.Network
+	server := netip.PrefixFrom(inv.Network.Server, inv.Network.Prefix.Bits())
 	join := func(cmds [][]string) string {
 		var lines []string
 		for _, c := range cmds {
@@ -161,7 +168,7 @@ func TestServerCommands(t *testing.T) {
 		}
 		return strings.Join(lines, "\n")
 	}
-	withRA := join(setupCommands("ns1", nw, true))
+	withRA := join(setupCommands("ns1", server, true))
 	for _, want := range []string{
 		"ip netns add ns1",
 		"ip -n ns1 link add br0 type bridge forward_delay 0",
@@ -177,7 +184,7 @@ func TestServerCommands(t *testing.T) {
 	if !strings.HasPrefix(withRA, "ip netns add ns1\n") {
 		t.Errorf("the namespace must come first:\n%s", withRA)
 	}
-	if noRA := join(setupCommands("ns1", nw, false)); strings.Contains(noRA, "fd00:") {
+	if noRA := join(setupCommands("ns1", server, false)); strings.Contains(noRA, "fd00:") {
 		t.Errorf("without RA, no IPv6 address:\n%s", noRA)
 	}
 	for _, tc := range []struct{ got, want string }{

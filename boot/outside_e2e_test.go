@@ -62,6 +62,10 @@ func TestBootOutsideServer(t *testing.T) {
 			t.Fatalf("%v (ci/deps.sh installs ipxe and ovmf)", err)
 		}
 	}
+	// OVMF and ipxe.efi start the kernel as an EFI program.
+	if k, err := os.ReadFile(filepath.Join(bundleDir, tftproot.KernelFile)); err != nil || len(k) < 2 || string(k[:2]) != "MZ" {
+		t.Fatalf("%s/%s: no PE header (%v): UEFI clients need a kernel with CONFIG_EFI_STUB, such as the linux-6.1 profile's", bundleDir, tftproot.KernelFile, err)
+	}
 	root, info := layOut(t, bundleDir, "rambox.selftest")
 	// The served tree is the test's own: it adds the UEFI loader and the
 	// script beside what pull laid out.

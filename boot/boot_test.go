@@ -2,6 +2,7 @@ package boot
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -293,27 +294,51 @@ func TestRecorder(t *testing.T) {
 	}
 }
 
-// TestRecorderOVMF feeds a real serial log of an OVMF client (QEMU's iPXE
-// ROM in its EFI form, then the EFI-stub kernel) in small writes: EFI iPXE
-// prints no "initialising devices" line, and the firmware scatters escape
-// sequences through its output.
+// TestRecorderOVMF feeds serial logs of OVMF clients to the recorder in
+// small writes. EFI iPXE prints no "initialising devices" line; OVMF's
+// own PXE announces itself; a UEFI text console (syslinux.efi's, here)
+// moves the cursor before every character it prints.
 func TestRecorderOVMF(t *testing.T) {
-	log, err := os.ReadFile("testdata/ovmf-ipxe-rom.serial.log")
-	if err != nil {
-		t.Fatal(err)
+	// What syslinux.efi wrote for "Cannot relocate": ESC[row;colH twice per character.
+	perChar := func(text string) []byte {
+		var b []byte
+		for i, c := range text {
+			b = fmt.Appendf(b, "\x1b[19;%02dH\x1b[19;%02dH%c", i+1, i+1, c)
+		}
+		return b
 	}
-	r := newRecorder(nil)
-	for len(log) > 0 {
-		n := min(37, len(log))
-		r.Write(log[:n])
-		log = log[n:]
+	golden := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
 	}
-	_, marks := r.result()
-	var names []string
-	for _, m := range marks {
-		names = append(names, m.Name)
-	}
-	if got, want := strings.Join(names, " "), "pxe-rom pxe-dhcp pxe-configured kernel init selftest-end"; got != want {
-		t.Errorf("marks %q, want %q", got, want)
+	for _, tc := range []struct {
+		name  string
+		log   []byte
+		chunk int
+		want  string
+	}{
+		{"QEMU's iPXE ROM, EFI stub kernel", golden("ovmf-ipxe-rom.serial.log"), 37, "pxe-rom pxe-dhcp pxe-configured kernel init selftest-end"},
+		{"OVMF's own PXE, syslinux.efi", golden("ovmf-native-pxe-syslinux-efi.serial.log"), 37, "firmware-pxe"},
+		{"a long marker one character at a time", append(perChar("iPXE -- Open Source Network Boot Firmware --"), "\r\n"...), 1, "pxe-rom"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRecorder(nil)
+			for log := tc.log; len(log) > 0; {
+				n := min(tc.chunk, len(log))
+				r.Write(log[:n])
+				log = log[n:]
+			}
+			_, marks := r.result()
+			var names []string
+			for _, m := range marks {
+				names = append(names, m.Name)
+			}
+			if got := strings.Join(names, " "); got != tc.want {
+				t.Errorf("marks %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -96,7 +96,7 @@ func TestBootOutsideServer(t *testing.T) {
 			[]string{tftproot.BootFile, tftproot.LdlinuxFile}},
 		{"ovmf-ipxe-rom", FirmwareOVMF, NICROMiPXE, []string{"pxe-rom", "pxe-configured", "kernel", "init", "selftest-end"},
 			[]string{"boot.ipxe"}},
-		{"ovmf-native-pxe", FirmwareOVMF, NICROMNone, []string{"pxe-rom", "pxe-configured", "kernel", "init", "selftest-end"},
+		{"ovmf-native-pxe", FirmwareOVMF, NICROMNone, []string{"firmware-pxe", "pxe-rom", "pxe-configured", "kernel", "init", "selftest-end"},
 			[]string{filepath.Base(ipxeEFI), "boot.ipxe"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

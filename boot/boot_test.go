@@ -2,6 +2,8 @@ package boot
 
 import (
 	"bytes"
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +49,7 @@ func fakeRoot(t *testing.T, configs map[string]string) string {
 func TestValidate(t *testing.T) {
 	both := fakeRoot(t, map[string]string{"default": pxelinuxConfig(t, "rw"), "C0A818CB": pxelinuxConfig(t, "rw")})
 	nodeOnly := fakeRoot(t, map[string]string{"C0A818CB": pxelinuxConfig(t, "rw")})
+	ns := &Netns{name: "ns1"}
 	tests := []struct {
 		name string
 		o    Options
@@ -62,7 +65,12 @@ func TestValidate(t *testing.T) {
 		{"firmware and NIC ROM", Options{TFTPRoot: both, Firmware: "coreboot", NICROM: "pxe"},
 			[]string{`--firmware: "coreboot" is not seabios or ovmf`, `--nic-rom: "pxe" is not ipxe or none`}},
 		{"no NIC ROM under SeaBIOS", Options{TFTPRoot: both, NICROM: NICROMNone}, []string{"--nic-rom: none leaves SeaBIOS without any network boot code"}},
-		{"no NIC ROM with e1000", Options{TFTPRoot: both, Firmware: FirmwareOVMF, NICROM: NICROMNone, NIC: "e1000"}, []string{"--nic-rom: none with --nic e1000: OVMF has a driver for virtio only"}},
+		{"no NIC ROM with e1000", Options{Netns: ns, Firmware: FirmwareOVMF, NICROM: NICROMNone, NIC: "e1000"}, []string{"--nic-rom: none with --nic e1000: OVMF has a driver for virtio only"}},
+		{"ovmf on rambox boot's own servers", Options{TFTPRoot: both, Firmware: FirmwareOVMF}, []string{"--firmware: ovmf boots EFI programs"}},
+		{"caller's namespace, ovmf, no NIC ROM", Options{Netns: ns, Firmware: FirmwareOVMF, NICROM: NICROMNone}, nil},
+		{"caller's namespace, unknown MAC", Options{Netns: ns, Inventory: inventory, MAC: "02:00:00:00:00:01"}, nil},
+		{"caller's namespace serves itself", Options{Netns: ns, TFTPRoot: both, Net: NetUser, AppendExtra: []string{"w"}},
+			[]string{"--tftp-root: set with a namespace of the caller's", "--append-extra: needs rambox boot's own TFTP server", "--net: user with a namespace of the caller's"}},
 		{"netns needs inventory", Options{TFTPRoot: both, Net: NetNetns}, []string{"--inventory: required with --net netns"}},
 		{"bad inventory", Options{TFTPRoot: both, Inventory: "nonexistent.yaml"}, []string{"--inventory: open nonexistent.yaml"}},
 		{"unknown MAC", Options{TFTPRoot: both, Net: NetNetns, Inventory: inventory, MAC: "02:00:00:00:00:01"}, []string{"--mac: 02:00:00:00:00:01 is no node's", "dhcpd would not answer"}},
@@ -130,9 +138,9 @@ func TestQEMUArgs(t *testing.T) {
 			common + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device e1000,netdev=n0,mac=08:00:07:26:c0:a5"},
 		{"seabios explicit, iPXE ROM explicit", Options{TFTPRoot: root, Firmware: FirmwareSeaBIOS, NICROM: NICROMiPXE}, func(p *plan) string { return userNetdev("/srv/tftp") },
 			common + "-netdev user,id=n0,tftp=/srv/tftp,bootfile=pxelinux.0 -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56"},
-		{"ovmf with QEMU's iPXE ROM", Options{TFTPRoot: root, Firmware: FirmwareOVMF, Net: NetNetns, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
+		{"ovmf with QEMU's iPXE ROM", Options{Firmware: FirmwareOVMF, Netns: &Netns{name: "ns1"}, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
 			"-machine accel=tcg -m 256 -nographic -no-reboot " + ovmfDrives + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=08:00:07:26:c0:a5,bootindex=1"},
-		{"ovmf, no NIC ROM: the firmware's own PXE", Options{TFTPRoot: root, Firmware: FirmwareOVMF, NICROM: NICROMNone, Net: NetNetns, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
+		{"ovmf, no NIC ROM: the firmware's own PXE", Options{Firmware: FirmwareOVMF, NICROM: NICROMNone, Netns: &Netns{name: "ns1"}, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
 			"-machine accel=tcg -m 256 -nographic -no-reboot " + ovmfDrives + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=08:00:07:26:c0:a5,bootindex=1,romfile="},
 	}
 	for _, tc := range tests {
@@ -153,7 +161,7 @@ func TestServerCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nw := &inv.Network
+	server := netip.PrefixFrom(inv.Network.Server, inv.Network.Prefix.Bits())
 	join := func(cmds [][]string) string {
 		var lines []string
 		for _, c := range cmds {
@@ -161,7 +169,7 @@ func TestServerCommands(t *testing.T) {
 		}
 		return strings.Join(lines, "\n")
 	}
-	withRA := join(setupCommands("ns1", nw, true))
+	withRA := join(setupCommands("ns1", server, true))
 	for _, want := range []string{
 		"ip netns add ns1",
 		"ip -n ns1 link add br0 type bridge forward_delay 0",
@@ -177,7 +185,7 @@ func TestServerCommands(t *testing.T) {
 	if !strings.HasPrefix(withRA, "ip netns add ns1\n") {
 		t.Errorf("the namespace must come first:\n%s", withRA)
 	}
-	if noRA := join(setupCommands("ns1", nw, false)); strings.Contains(noRA, "fd00:") {
+	if noRA := join(setupCommands("ns1", server, false)); strings.Contains(noRA, "fd00:") {
 		t.Errorf("without RA, no IPv6 address:\n%s", noRA)
 	}
 	for _, tc := range []struct{ got, want string }{
@@ -286,27 +294,51 @@ func TestRecorder(t *testing.T) {
 	}
 }
 
-// TestRecorderOVMF feeds a real serial log of an OVMF client (QEMU's iPXE
-// ROM in its EFI form, then the EFI-stub kernel) in small writes: EFI iPXE
-// prints no "initialising devices" line, and the firmware scatters escape
-// sequences through its output.
+// TestRecorderOVMF feeds serial logs of OVMF clients to the recorder in
+// small writes. EFI iPXE prints no "initialising devices" line; OVMF's
+// own PXE announces itself; a UEFI text console (syslinux.efi's, here)
+// moves the cursor before every character it prints.
 func TestRecorderOVMF(t *testing.T) {
-	log, err := os.ReadFile("testdata/ovmf-ipxe-rom.serial.log")
-	if err != nil {
-		t.Fatal(err)
+	// What syslinux.efi wrote for "Cannot relocate": ESC[row;colH twice per character.
+	perChar := func(text string) []byte {
+		var b []byte
+		for i, c := range text {
+			b = fmt.Appendf(b, "\x1b[19;%02dH\x1b[19;%02dH%c", i+1, i+1, c)
+		}
+		return b
 	}
-	r := newRecorder(nil)
-	for len(log) > 0 {
-		n := min(37, len(log))
-		r.Write(log[:n])
-		log = log[n:]
+	golden := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
 	}
-	_, marks := r.result()
-	var names []string
-	for _, m := range marks {
-		names = append(names, m.Name)
-	}
-	if got, want := strings.Join(names, " "), "pxe-rom pxe-dhcp pxe-configured kernel init selftest-end"; got != want {
-		t.Errorf("marks %q, want %q", got, want)
+	for _, tc := range []struct {
+		name  string
+		log   []byte
+		chunk int
+		want  string
+	}{
+		{"QEMU's iPXE ROM, EFI stub kernel", golden("ovmf-ipxe-rom.serial.log"), 37, "pxe-rom pxe-dhcp pxe-configured kernel init selftest-end"},
+		{"OVMF's own PXE, syslinux.efi", golden("ovmf-native-pxe-syslinux-efi.serial.log"), 37, "firmware-pxe"},
+		{"a long marker one character at a time", append(perChar("iPXE -- Open Source Network Boot Firmware --"), "\r\n"...), 1, "pxe-rom"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRecorder(nil)
+			for log := tc.log; len(log) > 0; {
+				n := min(tc.chunk, len(log))
+				r.Write(log[:n])
+				log = log[n:]
+			}
+			_, marks := r.result()
+			var names []string
+			for _, m := range marks {
+				names = append(names, m.Name)
+			}
+			if got := strings.Join(names, " "); got != tc.want {
+				t.Errorf("marks %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

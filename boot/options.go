@@ -7,7 +7,10 @@
 //     carrying the inventory's server address, a tap for QEMU, ISC dhcpd
 //     with the generated dhcpd.conf (fixed address per node), tftpd-hpa,
 //     and dnsmasq answering IPv6 router solicitations so that iPXE does
-//     not wait ~13 s for IPv6 autoconfiguration.
+//     not wait ~13 s for IPv6 autoconfiguration;
+//   - a namespace of the caller's (NewNetns, Options.Netns): the same
+//     namespace, bridge, tap and RA responder without dhcpd and tftpd,
+//     for a server the caller runs in it (`rambox serve`).
 //
 // A run ends when QEMU exits by itself (a box's /init ends its selftest
 // with `reboot -f`, and QEMU runs with -no-reboot), on timeout, or when
@@ -93,7 +96,8 @@ type Options struct {
 	NICROM      string        // ipxe (QEMU's own) or none (OVMF's native PXE; virtio only)
 	MAC         string        // the client's MAC; default: first inventory node's, else DefaultMAC
 	Net         string        // user or netns
-	Inventory   string        // nodes.yaml; required for netns
+	Inventory   string        // nodes.yaml; required for netns (optional with Netns: the default MAC, the expected address)
+	Netns       *Netns        // boot on this namespace's tap; its owner serves DHCP/TFTP (no TFTPRoot, nothing started)
 	AppendExtra []string      // words appended to every APPEND line of pxelinux.cfg/* (served from a copy; the root is untouched)
 	Timeout     time.Duration // from QEMU's start; QEMU is killed after it
 	MemoryMB    int
@@ -112,6 +116,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.NICROM == "" {
 		o.NICROM = DefaultNICROM
+	}
+	if o.Net == "" && o.Netns != nil {
+		o.Net = NetNetns
 	}
 	if o.Net == "" {
 		o.Net = DefaultNet
@@ -170,7 +177,15 @@ func (o Options) plan() (*plan, error) {
 	}
 
 	rootOK := false
-	if o.TFTPRoot == "" {
+	if o.Netns != nil {
+		// The caller's server serves whatever it serves.
+		if o.TFTPRoot != "" {
+			bad("tftp-root", "set with a namespace of the caller's (Options.Netns), whose own server serves: leave it empty")
+		}
+		if len(o.AppendExtra) > 0 {
+			bad("append-extra", "needs rambox boot's own TFTP server, not a namespace of the caller's (Options.Netns)")
+		}
+	} else if o.TFTPRoot == "" {
 		bad("tftp-root", "required")
 	} else if fi, err := os.Stat(o.TFTPRoot); err != nil {
 		bad("tftp-root", "%v", err)
@@ -198,9 +213,15 @@ func (o Options) plan() (*plan, error) {
 	default:
 		bad("net", "%q is not user or netns", o.Net)
 	}
+	if o.Netns != nil && o.Net != NetNetns {
+		bad("net", "%s with a namespace of the caller's (Options.Netns): leave it empty", o.Net)
+	}
 	switch o.Firmware {
 	case FirmwareSeaBIOS:
 	case FirmwareOVMF:
+		if o.Netns == nil {
+			bad("firmware", "ovmf boots EFI programs, and rambox boot's own servers hand out the TFTP root's pxelinux.0, a BIOS one: boot UEFI clients from a server that hands out ipxe.efi (a namespace of the caller's, Options.Netns)")
+		}
 		for _, f := range []string{OVMFCode, OVMFVars} {
 			if _, err := os.Stat(f); err != nil {
 				bad("firmware", "ovmf needs %s (Debian package ovmf): %v", f, err)
@@ -229,7 +250,7 @@ func (o Options) plan() (*plan, error) {
 		} else {
 			p.inv, p.nw = inv, &inv.Network
 		}
-	} else if o.Net == NetNetns {
+	} else if o.Net == NetNetns && o.Netns == nil {
 		bad("inventory", "required with --net netns (the server's address and the nodes' fixed addresses come from it)")
 	}
 
@@ -254,7 +275,7 @@ func (o Options) plan() (*plan, error) {
 					p.clientIP = n.IP
 				}
 			}
-			if !p.clientIP.IsValid() && !p.nw.AllowUnknown {
+			if !p.clientIP.IsValid() && !p.nw.AllowUnknown && o.Netns == nil {
 				bad("mac", "%s is no node's in %s and server.allow_unknown is false: dhcpd would not answer", p.mac, o.Inventory)
 			}
 		}

@@ -63,7 +63,8 @@ type Mark struct {
 	At   time.Duration
 }
 
-// milestones are the serial log texts a boot is timed by: the PXE ROM
+// milestones are the serial log texts a boot is timed by: OVMF's own
+// PXE starting (UEFI without a NIC ROM), the PXE ROM (or ipxe.efi)
 // taking over, its network configuration (DHCP and IPv6 autoconfiguration)
 // started and done, pxelinux, the kernel,
 // /init, and the selftest block's end. A milestone is seen at the first
@@ -74,6 +75,7 @@ var milestones = []struct {
 	name  string
 	texts []string
 }{
+	{"firmware-pxe", []string{">>Start PXE over IPv4"}},
 	{"pxe-rom", []string{"iPXE initialising devices", "Open Source Network Boot Firmware"}},
 	{"pxe-dhcp", []string{"Configuring ("}},
 	{"pxe-configured", []string{"Filename: "}},
@@ -104,8 +106,10 @@ func (r *recorder) Write(b []byte) (int, error) {
 	at := time.Since(r.start)
 	// Look again at some bytes before the new ones: a marker may straddle
 	// two writes. Escape sequences are stripped as selftest does, since
-	// firmware consoles put them anywhere.
-	from := max(r.log.Len()-256, 0)
+	// firmware consoles put them anywhere; a UEFI text console puts a
+	// cursor move (~16 bytes) before every character, hence the long look
+	// back.
+	from := max(r.log.Len()-1024, 0)
 	r.log.Write(b)
 	window := selftest.Clean(r.log.Bytes()[from:])
 	for i, m := range milestones {

@@ -16,6 +16,7 @@ require (
 	golang.org/x/term v0.43.0
 	gopkg.in/yaml.v3 v3.0.1
 	oras.land/oras-go/v2 v2.7.0
+	pack.ag/tftp v1.0.0
 )
 
 require (

@@ -16,6 +16,7 @@ import (
 
 	"rambox/pxe"
 	"rambox/serve/bootfs"
+	"rambox/serve/dhcp"
 	"rambox/serve/httpboot"
 	"rambox/serve/tftp"
 	"rambox/tftproot"
@@ -58,17 +59,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	var cur bootfs.Current
 	cur.Store(v)
-	now := &served{cfg: cfg, views: views, cur: &cur, log: log}
 
 	// Before anything listens: a SIGHUP from whoever sees us serving
 	// must not kill us.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	srv, err := listen(cfg, &cur, log)
+	srv, err := listen(cfg, inv, &cur, log)
 	if err != nil {
 		return err
 	}
+	now := &served{cfg: cfg, views: views, cur: &cur, dhcp: srv.dhcp, log: log}
 	log.Info("serving", "digest", v.Digest(), "http", srv.httpLn.Addr().String(), "tftp", srv.tftpConn.LocalAddr().String(), "dhcp", cfg.DHCP)
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -95,6 +96,7 @@ type served struct {
 	cfg   Config // cfg.Bundle is the ref served
 	views viewMaker
 	cur   *bootfs.Current
+	dhcp  *dhcp.Server // nil with --dhcp off
 	log   *slog.Logger
 }
 
@@ -128,6 +130,9 @@ func (s *served) reload(ctx context.Context) {
 		if v, err = views.make(inv); err == nil {
 			s.cfg, s.views = cfg, views
 			s.cur.Store(v)
+			if s.dhcp != nil {
+				s.dhcp.SetInventory(inv)
+			}
 			s.log.Info("reloaded", "inventory", cfg.Inventory, "nodes", len(inv.Nodes), "digest", v.Digest())
 			return
 		}
@@ -177,12 +182,14 @@ type servers struct {
 	httpLn   net.Listener
 	http     *http.Server
 	tftpConn net.PacketConn
+	dhcp     *dhcp.Server   // nil with --dhcp off
 	wg       sync.WaitGroup // every server's goroutine
 }
 
-func listen(cfg Config, cur *bootfs.Current, log *slog.Logger) (*servers, error) {
-	if cfg.DHCP != DHCPOff {
-		return nil, fmt.Errorf("--dhcp %s: not built in yet (use --dhcp off)", cfg.DHCP)
+func listen(cfg Config, inv *pxe.Inventory, cur *bootfs.Current, log *slog.Logger) (*servers, error) {
+	d, err := newDHCP(cfg, inv, log)
+	if err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -194,12 +201,21 @@ func listen(cfg Config, cur *bootfs.Current, log *slog.Logger) (*servers, error)
 		return nil, fmt.Errorf("--tftp %s: %w", cfg.TFTPAddr, err)
 	}
 	h := &http.Server{Handler: logRequests(httpboot.Handler(cur), log), ReadHeaderTimeout: 10 * time.Second}
-	return &servers{cfg: cfg, cur: cur, log: log, httpLn: ln, http: h, tftpConn: pc}, nil
+	return &servers{cfg: cfg, cur: cur, log: log, httpLn: ln, http: h, tftpConn: pc, dhcp: d}, nil
 }
 
 // start runs every server; the channel gets each one's failure.
 func (s *servers) start(ctx context.Context) <-chan error {
-	failed := make(chan error, 2)
+	failed := make(chan error, 3)
+	if s.dhcp != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := s.dhcp.Serve(ctx, s.cfg.Interface); err != nil {
+				failed <- fmt.Errorf("--dhcp %s on --interface %s: %w", s.cfg.DHCP, s.cfg.Interface, err)
+			}
+		}()
+	}
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
@@ -217,7 +233,8 @@ func (s *servers) start(ctx context.Context) <-chan error {
 }
 
 // shutdown lets HTTP transfers under way finish (within ShutdownTimeout)
-// and waits for every server; TFTP ends with the context start was given.
+// and waits for every server; TFTP and DHCP end with the context start
+// was given.
 func (s *servers) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()

@@ -16,6 +16,7 @@ import (
 	"rambox/bundle"
 	"rambox/ocibundle"
 	"rambox/serve/bootfs"
+	"rambox/serve/bootfs/bootfstest"
 	"rambox/serve/servetest"
 )
 
@@ -35,7 +36,7 @@ type running struct {
 
 func startRun(t *testing.T, cfg Config) *running {
 	cfg.DHCP, cfg.HTTPAddr, cfg.TFTPAddr = DHCPOff, servetest.FreeAddr(t, "tcp"), servetest.FreeAddr(t, "udp")
-	cfg.LoaderDirs = []string{servetest.Loaders(t)}
+	cfg.LoaderDirs = bootfstest.Loaders(t).Dirs
 	r := &running{t: t, cfg: cfg, logs: &servetest.Log{}, done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel

@@ -21,6 +21,7 @@ import (
 	"rambox/bundle/bundletest"
 	"rambox/ocibundle"
 	"rambox/serve/bootfs"
+	"rambox/serve/bootfs/bootfstest"
 	"rambox/serve/servetest"
 )
 
@@ -68,7 +69,7 @@ type server struct {
 
 func startServe(t *testing.T, b servedBundle, state string) *server {
 	t.Helper()
-	inventory, loaders := servetest.Inventory(t, testMAC), servetest.Loaders(t)
+	inventory, loaders := servetest.Inventory(t, testMAC), bootfstest.Loaders(t).Dirs[0]
 	s := &server{log: &servetest.Log{}, http: servetest.FreeAddr(t, "tcp"), tftp: servetest.FreeAddr(t, "udp"), exited: make(chan error, 1)}
 	s.cmd = exec.Command(ramboxBin, "serve", "--bundle", b.ref.String(), "--key", b.pub, "--inventory", inventory, "--state", state,
 		"--dhcp", "off", "--http", s.http, "--tftp", s.tftp, "--bootloader-dir", loaders)

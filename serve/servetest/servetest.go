@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-
-	"rambox/serve/bootfs"
 )
 
 // FreeAddr is a loopback address ("tcp" or "udp") whose port is free now.
@@ -32,18 +30,6 @@ func FreeAddr(t testing.TB, network string) string {
 	}
 	defer c.Close()
 	return c.LocalAddr().String()
-}
-
-// Loaders is a directory with a fake file of each of bootfs.LoaderFiles.
-func Loaders(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, f := range bootfs.LoaderFiles {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("fake "+f), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 // Inventory writes nodes.yaml with the server on 127.0.0.1 and one node

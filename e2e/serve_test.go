@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -245,4 +247,119 @@ func TestServeLab(t *testing.T) {
 			}
 		}
 	})
+
+	// (7) A switch to a new digest while 4 clients boot (iPXE's requests,
+	// made with curl inside the namespace, the transfers slowed so that
+	// the switch lands mid-boot): every client's kernel and initramfs are
+	// the digest its script named, never one of each.
+	t.Run("7-switch-while-4-boot", func(t *testing.T) {
+		l.t = t
+		two := c.publish(regenerated(t, bundleDir, "rambox.gen=2"), "oci:"+layout+":two")
+		digestTwo := two[strings.LastIndex(two, ":")+1:]
+		type got struct{ script, kernel, initrd string }
+		results := make([]got, 4)
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				time.Sleep(time.Duration(i) * 700 * time.Millisecond)
+				results[i] = ipxeLike(t, l, serveNodes[1+i].mac)
+			}()
+		}
+		time.Sleep(1000 * time.Millisecond)
+		if err := os.WriteFile(bundleFile, []byte(two+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l.cmd.Process.Signal(syscall.SIGHUP)
+		wg.Wait()
+		l.waitLog("digest="+"sha256:"+digestTwo, 10*time.Second)
+		seen := map[string]bool{}
+		for i, r := range results {
+			seen[r.script] = true
+			if r.kernel != r.script || (r.initrd != r.script && r.initrd != "404") {
+				t.Errorf("client %d: script named %s, got kernel %s, initramfs %s", i, r.script, r.kernel, r.initrd)
+			}
+		}
+		if !seen[digest] || !seen[digestTwo] {
+			t.Errorf("clients' scripts named %v, want both %s and %s (the switch must land among them)", seen, digest, digestTwo)
+		}
+		t.Logf("clients: %+v", results)
+	})
+}
+
+// ipxeLike does what iPXE does for mac: fetch its script, then the kernel
+// and initramfs it names, each slowed to 1 MB/s. It returns the digest
+// each came from ("404" when refused).
+func ipxeLike(t *testing.T, l *lab, mac string) (g struct{ script, kernel, initrd string }) {
+	m, _ := net.ParseMAC(mac)
+	script, err := l.in("curl", "-sS", "--fail", "http://"+serveServer+"/"+bootfs.ScriptName(m))
+	if err != nil {
+		t.Errorf("script of %s: %v: %s", mac, err, script)
+		return
+	}
+	var kernel, initrd string
+	for _, line := range strings.Split(string(script), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && (f[0] == "kernel" || f[0] == "initrd") {
+			if f[0] == "kernel" {
+				kernel = f[1]
+			} else {
+				initrd = f[1]
+			}
+		}
+	}
+	g.script = digestOf(kernel)
+	fetch := func(u string) string {
+		out, err := l.in("curl", "-sS", "--fail", "--limit-rate", "1M", "-o", "/dev/null", "-w", "%{http_code}", u)
+		if strings.TrimSpace(string(out)) == "404" {
+			return "404"
+		}
+		if err != nil {
+			t.Errorf("%s: %v: %s", u, err, out)
+			return "error"
+		}
+		return digestOf(u)
+	}
+	g.kernel, g.initrd = fetch(kernel), fetch(initrd)
+	return g
+}
+
+// digestOf is the bundle digest (hex) in a served URL .../bundles/HEX/FILE.
+func digestOf(u string) string {
+	parts := strings.Split(u, "/")
+	if len(parts) < 3 {
+		return "?" + u
+	}
+	return parts[len(parts)-2]
+}
+
+// regenerated is a copy of bundleDir (its outputs, SBOM and all) whose
+// bundle.json has extra on the kernel command line: another bundle
+// (another digest), the same kernel and initramfs bytes.
+func regenerated(t *testing.T, bundleDir, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := os.ReadDir(bundleDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range files {
+		f := e.Name()
+		b, err := os.ReadFile(filepath.Join(bundleDir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, _, err := bundle.ReadInfo(bundleDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info.KernelCmdline += " " + extra
+	if err := info.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -138,7 +138,12 @@ func (l *lab) boot(n serveNode, firmware, rom string) *selftest.Report {
 	if err := r.CheckRAMRoot("rambox"); err != nil {
 		l.t.Errorf("%s: %v", n.name, err)
 	}
-	l.t.Logf("%s (%s, NIC ROM %s): selftest PASS in %.1fs: %s", n.name, firmware, rom, time.Since(start).Seconds(), boot.FormatMarks(res.Marks))
+	verdict := "PASS"
+	if l.t.Failed() {
+		verdict = "FAIL"
+		keepLog(l.t, res.Log)
+	}
+	l.t.Logf("%s (%s, NIC ROM %s): selftest %s in %.1fs: %s", n.name, firmware, rom, verdict, time.Since(start).Seconds(), boot.FormatMarks(res.Marks))
 	return r
 }
 
@@ -362,4 +367,42 @@ func regenerated(t *testing.T, bundleDir, extra string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// TestServeLabUEFI is case (3): OVMF without a NIC ROM, so the firmware's
+// own UEFI PXE asks (architecture 7) and gets ipxe.efi over TFTP; iPXE
+// then gets the HTTP script and loads the kernel, an EFI stub, and the
+// initramfs over HTTP. The bundle must be linux-6.1 as `just test` builds
+// it now (CONFIG_EFI_STUB).
+func TestServeLabUEFI(t *testing.T) {
+	requireE2E(t)
+	if os.Geteuid() != 0 {
+		t.Fatal("network namespaces and tap devices need root")
+	}
+	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
+	for _, f := range []string{boot.OVMFCode, boot.OVMFVars, filepath.Join("/usr/lib/ipxe", bootfs.IPXEEFIFile)} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("%v (ci/deps.sh installs ovmf and ipxe)", err)
+		}
+	}
+	if k, err := os.ReadFile(filepath.Join(bundleDir, bundle.Kernel)); err != nil || len(k) < 2 || string(k[:2]) != "MZ" {
+		t.Fatalf("%s/%s: no PE header (%v): UEFI clients need a kernel with CONFIG_EFI_STUB, as the linux-6.1 profile now builds it", bundleDir, bundle.Kernel, err)
+	}
+	c := newCLI(t)
+	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":uefi")
+	bundleFile := filepath.Join(t.TempDir(), "bundle")
+	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := startLab(t, c, bundleFile, writeServeInventory(t))
+	n := serveNodes[1]
+	l.boot(n, boot.FirmwareOVMF, boot.NICROMNone)
+	log := l.log.String()
+	if !logHas(log, "msg=dhcp", "mac="+n.mac, "bootfile="+bootfs.IPXEEFIFile) {
+		t.Errorf("serve did not hand %s %s:\n%s", n.mac, bootfs.IPXEEFIFile, log)
+	}
+	digest := ref[strings.LastIndex(ref, ":")+1:]
+	if !logHas(log, "client="+n.ip+":", "path=/"+bootfs.BundlePath(digest, bundle.Kernel)+" ", "status=200") {
+		t.Errorf("%s did not load the kernel over HTTP:\n%s", n.name, log)
+	}
 }

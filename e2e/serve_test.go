@@ -65,16 +65,14 @@ type lab struct {
 	state string
 }
 
-// startLab makes the namespace and starts serve in it on the bundle named
-// in bundleFile (re-read on SIGHUP).
-func startLab(t *testing.T, c cli, bundleFile, inventory string) *lab {
+// newLab makes the namespace; start starts serve in it.
+func newLab(t *testing.T) *lab {
 	t.Helper()
-	ctx := context.Background()
-	ns, err := boot.NewNetns(ctx, boot.NetnsOptions{Server: netip.MustParsePrefix(serveServer + "/24"), Progress: testLogWriter{t}})
+	ns, err := boot.NewNetns(context.Background(), boot.NetnsOptions{Server: netip.MustParsePrefix(serveServer + "/24"), Progress: testLogWriter{t}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &lab{t: t, ns: ns, log: &servetest.Log{}, state: t.TempDir()}
+	l := &lab{t: t, ns: ns, log: &servetest.Log{}, state: t.TempDir(), cmd: &exec.Cmd{}}
 	t.Cleanup(func() {
 		if l.cmd.Process != nil {
 			l.cmd.Process.Signal(syscall.SIGTERM)
@@ -84,8 +82,23 @@ func startLab(t *testing.T, c cli, bundleFile, inventory string) *lab {
 			t.Error(err)
 		}
 	})
-	argv := ns.Command(c.bin, "serve", "--bundle-file", bundleFile, "--key", filepath.Join(c.dir, "cosign.pub"),
-		"--inventory", inventory, "--state", l.state, "--interface", ns.Bridge(), "--dhcp", "full",
+	return l
+}
+
+// startLab makes the namespace and starts serve in it, DHCP full, on the
+// bundle named in bundleFile (re-read on SIGHUP).
+func startLab(t *testing.T, c cli, bundleFile, inventory string) *lab {
+	t.Helper()
+	l := newLab(t)
+	l.start(c, bundleFile, inventory, "full")
+	return l
+}
+
+func (l *lab) start(c cli, bundleFile, inventory, dhcp string) {
+	t := l.t
+	t.Helper()
+	argv := l.ns.Command(c.bin, "serve", "--bundle-file", bundleFile, "--key", filepath.Join(c.dir, "cosign.pub"),
+		"--inventory", inventory, "--state", l.state, "--interface", l.ns.Bridge(), "--dhcp", dhcp,
 		"--http", serveServer+":80", "--tftp", serveServer+":69")
 	l.cmd = exec.Command(argv[0], argv[1:]...)
 	l.cmd.Stdout, l.cmd.Stderr = l.log, l.log
@@ -93,7 +106,6 @@ func startLab(t *testing.T, c cli, bundleFile, inventory string) *lab {
 		t.Fatal(err)
 	}
 	l.waitLog("msg=serving", 60*time.Second)
-	return l
 }
 
 func (l *lab) waitLog(text string, limit time.Duration) {
@@ -289,7 +301,7 @@ func TestServeLab(t *testing.T) {
 		if !seen[digest] || !seen[digestTwo] {
 			t.Errorf("clients' scripts named %v, want both %s and %s (the switch must land among them)", seen, digest, digestTwo)
 		}
-		t.Logf("clients: %+v", results)
+		t.Logf("clients: %+v\nserve log:\n%s", results, l.log)
 	})
 }
 
@@ -315,12 +327,15 @@ func ipxeLike(t *testing.T, l *lab, mac string) (g struct{ script, kernel, initr
 	}
 	g.script = digestOf(kernel)
 	fetch := func(u string) string {
-		out, err := l.in("curl", "-sS", "--fail", "--limit-rate", "1M", "-o", "/dev/null", "-w", "%{http_code}", u)
-		if strings.TrimSpace(string(out)) == "404" {
-			return "404"
-		}
-		if err != nil {
+		out, err := l.in("curl", "-sS", "--limit-rate", "1M", "-o", "/dev/null", "-w", "%{http_code}", u)
+		switch code := strings.TrimSpace(string(out)); {
+		case err != nil:
 			t.Errorf("%s: %v: %s", u, err, out)
+			return "error"
+		case code == "404": // the old digest's paths, after the switch
+			return "404"
+		case code != "200":
+			t.Errorf("%s: HTTP %s", u, code)
 			return "error"
 		}
 		return digestOf(u)
@@ -404,5 +419,52 @@ func TestServeLabUEFI(t *testing.T) {
 	digest := ref[strings.LastIndex(ref, ":")+1:]
 	if !logHas(log, "client="+n.ip+":", "path=/"+bootfs.BundlePath(digest, bundle.Kernel)+" ", "status=200") {
 		t.Errorf("%s did not load the kernel over HTTP:\n%s", n.name, log)
+	}
+}
+
+// TestServeLabProxy is case (4): ISC dhcpd hands out the addresses (no
+// PXE options at all), serve in proxy mode only the boot file; a SeaBIOS
+// client with QEMU's iPXE ROM boots through the HTTP script.
+func TestServeLabProxy(t *testing.T) {
+	requireE2E(t)
+	if os.Geteuid() != 0 {
+		t.Fatal("network namespaces and tap devices need root")
+	}
+	if _, err := exec.LookPath("dhcpd"); err != nil {
+		t.Fatalf("dhcpd: %v (ci/deps.sh installs isc-dhcp-server)", err)
+	}
+	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
+	c := newCLI(t)
+	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":proxy")
+	bundleFile := filepath.Join(t.TempDir(), "bundle")
+	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := serveNodes[1]
+	dir := t.TempDir()
+	conf := "ddns-update-style none;\nsubnet 10.43.0.0 netmask 255.255.255.0 {\n  default-lease-time 600;\n  max-lease-time 600;\n" +
+		"  host " + n.name + " { hardware ethernet " + n.mac + "; fixed-address " + n.ip + "; }\n}\n"
+	for name, body := range map[string]string{"dhcpd.conf": conf, "dhcpd.leases": ""} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := newLab(t)
+	dhcpd, err := l.ns.Start("dhcpd", "dhcpd", "-d", "-4", "-cf", filepath.Join(dir, "dhcpd.conf"), "-lf", filepath.Join(dir, "dhcpd.leases"),
+		"-pf", filepath.Join(dir, "dhcpd.pid"), l.ns.Bridge())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.ns.WaitUDP(context.Background(), dhcpd, 67, 20*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, dhcpd.Output())
+	}
+	l.start(c, bundleFile, writeServeInventory(t), "proxy")
+	l.boot(n, boot.FirmwareSeaBIOS, boot.NICROMiPXE)
+	log := l.log.String()
+	if !logHas(log, "msg=dhcp", "mac="+n.mac, "bootfile=http://") {
+		t.Errorf("serve's proxy did not hand %s its script:\n%s", n.mac, log)
+	}
+	if t.Failed() {
+		t.Logf("dhcpd:\n%s", dhcpd.Output())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -67,7 +68,14 @@ func keep(ctx context.Context, cfg Config, m ocispec.Descriptor) error {
 	to := lastGoodRef(cfg)
 	dst, err := to.Open()
 	if err != nil {
-		return err
+		// A layout that does not even open holds nothing that could be
+		// re-verified: start it afresh rather than never keep again.
+		if rmErr := os.RemoveAll(to.Layout); rmErr != nil {
+			return fmt.Errorf("%w (and removing it: %w)", err, rmErr)
+		}
+		if dst, err = to.Open(); err != nil {
+			return err
+		}
 	}
 	opts := oras.CopyOptions{CopyGraphOptions: oras.CopyGraphOptions{
 		PreCopy: func(_ context.Context, d ocispec.Descriptor) error {

@@ -142,3 +142,34 @@ func keepThenLose(t *testing.T, cfg Config) {
 		t.Fatal(err)
 	}
 }
+
+// TestKeepReplacesBrokenLastGood: a last good layout broken on disk (every
+// blob overwritten) does not stop the next verified bundle from being kept
+// as the last good one.
+func TestKeepReplacesBrokenLastGood(t *testing.T) {
+	ctx := context.Background()
+	key, pub := newKey(t)
+	one, two := publishWith(t, key, "kernel one"), publishWith(t, key, "kernel two")
+	cfg := config(t, one, pub)
+	if _, err := obtain(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	blobs, _ := filepath.Glob(filepath.Join(cfg.State, LastGoodDir, "blobs", "sha256", "*"))
+	for _, b := range blobs {
+		if err := os.WriteFile(b, []byte("edited"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.Bundle = two
+	got, err := obtain(ctx, cfg)
+	if err != nil || got.SaveErr != nil {
+		t.Fatalf("obtain over a broken last good layout: %v (save: %v)", err, got.SaveErr)
+	}
+	if err := os.RemoveAll(two.Layout); err != nil {
+		t.Fatal(err)
+	}
+	last, err := lastGood(ctx, cfg)
+	if err != nil || last.Bundle.Manifest.Digest != two.Digest {
+		t.Fatalf("last good after keeping %s: %v, want it", two.Digest, err)
+	}
+}

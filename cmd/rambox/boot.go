@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"rambox/boot"
+	"rambox/pull"
 	"rambox/selftest"
 )
 
@@ -30,14 +31,19 @@ func runBoot(args []string) error {
 	fs.BoolVar(&o.NoRA, "no-ra", false, "netns: do not answer IPv6 router solicitations (iPXE then waits ~13 s for IPv6 autoconfiguration)")
 	fs.StringVar(&o.QEMU, "qemu", boot.DefaultQEMU, "QEMU `binary`")
 	logFile := fs.String("log", "", "write the raw serial log to `file` (default: standard output)")
+	serveBundle := fs.String("serve-bundle", "", "instead of --tftp-root: serve this pinned `REF` with rambox serve alone in a private namespace (needs root and --inventory; trust as serve's flags say)")
+	var trust pull.Trust
+	addTrustFlags(fs, &trust)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	for _, e := range extra {
 		o.AppendExtra = append(o.AppendExtra, strings.Fields(e)...) // one flag may carry several words
 	}
-	if err := o.Validate(); err != nil {
-		return err
+	if *serveBundle == "" {
+		if err := o.Validate(); err != nil {
+			return err
+		}
 	}
 
 	var serial io.Writer = os.Stdout
@@ -55,7 +61,13 @@ func runBoot(args []string) error {
 	// deletes the namespace before it returns.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := boot.Run(ctx, o)
+	var res *boot.Result
+	var err error
+	if *serveBundle != "" {
+		res, err = serveBoot(ctx, o, *serveBundle, trust)
+	} else {
+		res, err = boot.Run(ctx, o)
+	}
 	if res != nil {
 		fmt.Fprintf(os.Stderr, "boot: QEMU ran %.1fs\n", res.Elapsed.Seconds())
 		if len(res.Marks) > 0 {

@@ -2,6 +2,7 @@ package boot
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -340,5 +341,16 @@ func TestRecorderOVMF(t *testing.T) {
 				t.Errorf("marks %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestNewNetnsRejectsServer(t *testing.T) {
+	for _, server := range []netip.Prefix{{}, netip.MustParsePrefix("fd00::1/64")} {
+		if n, err := NewNetns(context.Background(), NetnsOptions{Server: server}); err == nil || !strings.Contains(err.Error(), "want an IPv4 address") {
+			if n != nil {
+				n.Close()
+			}
+			t.Errorf("NewNetns(%v) = %v, want an error naming the server address", server, err)
+		}
 	}
 }

@@ -26,8 +26,9 @@ import (
 const ShutdownTimeout = 10 * time.Second
 
 // Run serves cfg until ctx is done, then stops gracefully and returns
-// nil. SIGHUP re-reads the inventory and the bundle file. Nothing is served unless a verified
-// bundle is: without one Run returns why, before it listens anywhere.
+// nil. SIGHUP re-reads the inventory and the bundle file. Nothing is
+// served unless a verified bundle is: without one Run returns why, before
+// it listens anywhere.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -70,10 +71,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	now := &served{cfg: cfg, views: views, cur: &cur, dhcp: srv.dhcp, log: log}
-	log.Info("serving", "digest", v.Digest(), "http", srv.httpLn.Addr().String(), "tftp", srv.tftpConn.LocalAddr().String(), "dhcp", cfg.DHCP)
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	failed := srv.start(sctx)
+	log.Info("serving", "digest", v.Digest(), "http", srv.httpLn.Addr().String(), "tftp", srv.tftpConn.LocalAddr().String(), "dhcp", cfg.DHCP)
 
 	for {
 		select {

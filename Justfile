@@ -99,8 +99,9 @@ initramfs: deps
 
 # The main job, offline: build the linux-6.1 profile (and linux-2.6.39 when
 # its kernel.org tarball is in the source cache) through the pipeline, then
-# publish each bundle signed into the local OCI layout, pull it by digest
-# into a TFTP root and PXE-boot it in QEMU through dhcpd + tftpd-hpa.
+# publish each bundle signed into the local OCI layout and PXE-boot it in
+# QEMU from `rambox serve` alone (DHCP, TFTP, HTTP) in a network namespace;
+# RAMBOX_DEMO_SERVER=seed pulls into a TFTP root for dhcpd + tftpd-hpa instead.
 demo: deps engine toolchain
     #!/usr/bin/env bash
     set -euo pipefail

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -26,17 +27,14 @@ type Result struct {
 // It returns an error when the options are invalid, the servers cannot be
 // set up, QEMU fails, the timeout passes, or ctx is cancelled; in every
 // case what it started is stopped and the namespace deleted before it
-// returns.
+// returns (a namespace of the caller's, Options.Netns, is left to its
+// owner's Close).
 func Run(ctx context.Context, o Options) (res *Result, err error) {
 	p, err := o.plan()
 	if err != nil {
 		return nil, err
 	}
-	logf := func(format string, a ...any) {
-		if p.Progress != nil {
-			fmt.Fprintf(p.Progress, "boot: "+format+"\n", a...)
-		}
-	}
+	logf := progressf(p.Progress)
 	root := p.TFTPRoot
 	if len(p.AppendExtra) > 0 {
 		view, err := makeView(root, p.AppendExtra)
@@ -48,14 +46,27 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		logf("serving a copy of %s with %q appended to its APPEND lines", p.TFTPRoot, strings.Join(p.AppendExtra, " "))
 	}
 
+	var vars string
+	if p.Firmware == FirmwareOVMF {
+		dir, err := os.MkdirTemp("", "rambox-boot-ovmf-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		vars = filepath.Join(dir, filepath.Base(OVMFVars))
+		if err := copyFile(OVMFVars, vars); err != nil {
+			return nil, fmt.Errorf("--firmware ovmf: copying the variable store: %w", err)
+		}
+	}
+
 	// Servers start under ctx alone; the timeout counts from QEMU's start.
 	var argv []string
-	var srv *netnsServer
-	switch p.Net {
-	case NetUser:
-		argv = append([]string{p.QEMU}, qemuArgs(p, userNetdev(root))...)
-	case NetNetns:
-		if srv, err = startNetns(ctx, p, root, logf); err != nil {
+	srv := p.Netns
+	switch {
+	case p.Net == NetUser:
+		argv = append([]string{p.QEMU}, qemuArgs(p, userNetdev(root), vars)...)
+	case srv == nil:
+		if srv, err = startServers(ctx, p, root, logf); err != nil {
 			return nil, err
 		}
 		defer func() {
@@ -63,7 +74,9 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 				err = errors.Join(err, cerr)
 			}
 		}()
-		argv = netnsExec(srv.name, append([]string{p.QEMU}, qemuArgs(p, tapNetdev(tapDev))...))
+	}
+	if srv != nil {
+		argv = srv.Command(append([]string{p.QEMU}, qemuArgs(p, tapNetdev(srv.Tap()), vars)...)...)
 	}
 	logf("%s (client %s, expecting %s)", strings.Join(argv, " "), p.mac, describeIP(p))
 
@@ -83,7 +96,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		}
 	}
 	if err != nil && srv != nil {
-		if logs := srv.serverLogs(); logs != "" {
+		if logs := srv.Logs(); logs != "" {
 			logf("server logs:\n%s", strings.TrimRight(logs, "\n"))
 		}
 	}

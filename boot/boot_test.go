@@ -2,6 +2,9 @@ package boot
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +50,7 @@ func fakeRoot(t *testing.T, configs map[string]string) string {
 func TestValidate(t *testing.T) {
 	both := fakeRoot(t, map[string]string{"default": pxelinuxConfig(t, "rw"), "C0A818CB": pxelinuxConfig(t, "rw")})
 	nodeOnly := fakeRoot(t, map[string]string{"C0A818CB": pxelinuxConfig(t, "rw")})
+	ns := &Netns{name: "ns1"}
 	tests := []struct {
 		name string
 		o    Options
@@ -59,6 +63,15 @@ func TestValidate(t *testing.T) {
 		{"missing files", Options{TFTPRoot: t.TempDir()}, []string{"--tftp-root: ", "has no pxelinux.0", "has no ldlinux.c32", "has no bzImage", "has no initramfs.cpio.gz"}},
 		{"every problem at once", Options{TFTPRoot: both, NIC: "rtl8139", Net: "tap", MAC: "08:00:07:26:c0", Timeout: -time.Second, MemoryMB: 8, AppendExtra: []string{"a\nb"}},
 			[]string{`--nic: "rtl8139" is not virtio or e1000`, `--net: "tap" is not user or netns`, `--mac: "08:00:07:26:c0" is not a MAC`, "--timeout: -1s is negative", "--memory: 8 MiB", "--append-extra: "}},
+		{"firmware and NIC ROM", Options{TFTPRoot: both, Firmware: "coreboot", NICROM: "pxe"},
+			[]string{`--firmware: "coreboot" is not seabios or ovmf`, `--nic-rom: "pxe" is not ipxe or none`}},
+		{"no NIC ROM under SeaBIOS", Options{TFTPRoot: both, NICROM: NICROMNone}, []string{"--nic-rom: none leaves SeaBIOS without any network boot code"}},
+		{"no NIC ROM with e1000", Options{Netns: ns, Firmware: FirmwareOVMF, NICROM: NICROMNone, NIC: "e1000"}, []string{"--nic-rom: none with --nic e1000: OVMF has a driver for virtio only"}},
+		{"ovmf on rambox boot's own servers", Options{TFTPRoot: both, Firmware: FirmwareOVMF}, []string{"--firmware: ovmf boots EFI programs"}},
+		{"caller's namespace, ovmf, no NIC ROM", Options{Netns: ns, Firmware: FirmwareOVMF, NICROM: NICROMNone}, nil},
+		{"caller's namespace, unknown MAC", Options{Netns: ns, Inventory: inventory, MAC: "02:00:00:00:00:01"}, nil},
+		{"caller's namespace serves itself", Options{Netns: ns, TFTPRoot: both, Net: NetUser, AppendExtra: []string{"w"}},
+			[]string{"--tftp-root: set with a namespace of the caller's", "--append-extra: needs rambox boot's own TFTP server", "--net: user with a namespace of the caller's"}},
 		{"netns needs inventory", Options{TFTPRoot: both, Net: NetNetns}, []string{"--inventory: required with --net netns"}},
 		{"bad inventory", Options{TFTPRoot: both, Inventory: "nonexistent.yaml"}, []string{"--inventory: open nonexistent.yaml"}},
 		{"unknown MAC", Options{TFTPRoot: both, Net: NetNetns, Inventory: inventory, MAC: "02:00:00:00:00:01"}, []string{"--mac: 02:00:00:00:00:01 is no node's", "dhcpd would not answer"}},
@@ -111,6 +124,7 @@ func TestClientIP(t *testing.T) {
 func TestQEMUArgs(t *testing.T) {
 	root := fakeRoot(t, map[string]string{"default": pxelinuxConfig(t, "rw"), "C0A818CB": pxelinuxConfig(t, "rw")})
 	common := "-machine accel=tcg -m 256 -nographic -no-reboot -boot n "
+	ovmfDrives := "-drive if=pflash,format=raw,unit=0,readonly=on,file=" + OVMFCode + " -drive if=pflash,format=raw,unit=1,file=/run/x/OVMF_VARS_4M.fd "
 	tests := []struct {
 		name   string
 		o      Options
@@ -123,6 +137,12 @@ func TestQEMUArgs(t *testing.T) {
 			"-machine accel=tcg -m 512 -nographic -no-reboot -boot n -netdev user,id=n0,tftp=/a,,b,bootfile=pxelinux.0 -device e1000,netdev=n0,mac=08:00:07:26:c0:a5"},
 		{"netns e1000, MAC in upper case", Options{TFTPRoot: root, NIC: "e1000", Net: NetNetns, Inventory: inventory, MAC: "08:00:07:26:C0:A5"}, func(p *plan) string { return tapNetdev(tapDev) },
 			common + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device e1000,netdev=n0,mac=08:00:07:26:c0:a5"},
+		{"seabios explicit, iPXE ROM explicit", Options{TFTPRoot: root, Firmware: FirmwareSeaBIOS, NICROM: NICROMiPXE}, func(p *plan) string { return userNetdev("/srv/tftp") },
+			common + "-netdev user,id=n0,tftp=/srv/tftp,bootfile=pxelinux.0 -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56"},
+		{"ovmf with QEMU's iPXE ROM", Options{Firmware: FirmwareOVMF, Netns: &Netns{name: "ns1"}, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
+			"-machine accel=tcg -m 256 -nographic -no-reboot " + ovmfDrives + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=08:00:07:26:c0:a5,bootindex=1"},
+		{"ovmf, no NIC ROM: the firmware's own PXE", Options{Firmware: FirmwareOVMF, NICROM: NICROMNone, Netns: &Netns{name: "ns1"}, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
+			"-machine accel=tcg -m 256 -nographic -no-reboot " + ovmfDrives + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=08:00:07:26:c0:a5,bootindex=1,romfile="},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,7 +150,7 @@ func TestQEMUArgs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := strings.Join(qemuArgs(p, tc.netdev(p)), " "); got != tc.want {
+			if got := strings.Join(qemuArgs(p, tc.netdev(p), "/run/x/OVMF_VARS_4M.fd"), " "); got != tc.want {
 				t.Errorf("qemuArgs =\n%s\nwant\n%s", got, tc.want)
 			}
 		})
@@ -142,7 +162,7 @@ func TestServerCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nw := &inv.Network
+	server := netip.PrefixFrom(inv.Network.Server, inv.Network.Prefix.Bits())
 	join := func(cmds [][]string) string {
 		var lines []string
 		for _, c := range cmds {
@@ -150,7 +170,7 @@ func TestServerCommands(t *testing.T) {
 		}
 		return strings.Join(lines, "\n")
 	}
-	withRA := join(setupCommands("ns1", nw, true))
+	withRA := join(setupCommands("ns1", server, true))
 	for _, want := range []string{
 		"ip netns add ns1",
 		"ip -n ns1 link add br0 type bridge forward_delay 0",
@@ -166,7 +186,7 @@ func TestServerCommands(t *testing.T) {
 	if !strings.HasPrefix(withRA, "ip netns add ns1\n") {
 		t.Errorf("the namespace must come first:\n%s", withRA)
 	}
-	if noRA := join(setupCommands("ns1", nw, false)); strings.Contains(noRA, "fd00:") {
+	if noRA := join(setupCommands("ns1", server, false)); strings.Contains(noRA, "fd00:") {
 		t.Errorf("without RA, no IPv6 address:\n%s", noRA)
 	}
 	for _, tc := range []struct{ got, want string }{
@@ -272,5 +292,65 @@ func TestRecorder(t *testing.T) {
 	}
 	if got := FormatMarks([]Mark{{"a", 1500 * time.Millisecond}, {"b", 2 * time.Second}}); got != "a 1.5s, b 2.0s" {
 		t.Errorf("FormatMarks = %q", got)
+	}
+}
+
+// TestRecorderOVMF feeds serial logs of OVMF clients to the recorder in
+// small writes. EFI iPXE prints no "initialising devices" line; OVMF's
+// own PXE announces itself; a UEFI text console (syslinux.efi's, here)
+// moves the cursor before every character it prints.
+func TestRecorderOVMF(t *testing.T) {
+	// What syslinux.efi wrote for "Cannot relocate": ESC[row;colH twice per character.
+	perChar := func(text string) []byte {
+		var b []byte
+		for i, c := range text {
+			b = fmt.Appendf(b, "\x1b[19;%02dH\x1b[19;%02dH%c", i+1, i+1, c)
+		}
+		return b
+	}
+	golden := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name  string
+		log   []byte
+		chunk int
+		want  string
+	}{
+		{"QEMU's iPXE ROM, EFI stub kernel", golden("ovmf-ipxe-rom.serial.log"), 37, "pxe-rom pxe-dhcp pxe-configured kernel init selftest-end"},
+		{"OVMF's own PXE, syslinux.efi", golden("ovmf-native-pxe-syslinux-efi.serial.log"), 37, "firmware-pxe"},
+		{"a long marker one character at a time", append(perChar("iPXE -- Open Source Network Boot Firmware --"), "\r\n"...), 1, "pxe-rom"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRecorder(nil)
+			for log := tc.log; len(log) > 0; {
+				n := min(tc.chunk, len(log))
+				r.Write(log[:n])
+				log = log[n:]
+			}
+			_, marks := r.result()
+			var names []string
+			for _, m := range marks {
+				names = append(names, m.Name)
+			}
+			if got := strings.Join(names, " "); got != tc.want {
+				t.Errorf("marks %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestNewNetnsRejectsServer(t *testing.T) {
+	for _, server := range []netip.Prefix{{}, netip.MustParsePrefix("fd00::1/64")} {
+		if n, err := NewNetns(context.Background(), NetnsOptions{Server: server}); err == nil || !strings.Contains(err.Error(), "want an IPv4 address") {
+			if n != nil {
+				n.Close()
+			}
+			t.Errorf("NewNetns(%v) = %v, want an error naming the server address", server, err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,29 +122,37 @@ func TestBootSelftest(t *testing.T) {
 				keepLog(t, res)
 				t.Fatal(err)
 			}
-			r, err := selftest.Parse(res.Log)
-			if err != nil {
-				keepLog(t, res)
-				t.Fatal(err)
-			}
-			f := r.Fields
-			t.Logf("selftest: kernel=%s eth0_ip=%s ipconfig_proto=%s ping=%s mem_used_kb=%s uptime_ms=%s",
-				f["kernel"], f["eth0_ip"], f["ipconfig_proto"], f["ping"], f["mem_used_kb"], f["uptime_ms"])
-			if !strings.Contains(f["cmdline"], info.KernelCmdline) || !strings.Contains(f["cmdline"], "rambox.selftest") {
-				t.Errorf("cmdline = %q, want the bundle's %q and rambox.selftest", f["cmdline"], info.KernelCmdline)
-			}
-			for k, want := range map[string]string{"eth0_ip": wantIP.String(), "ipconfig_proto": "DHCP", "ping": "ok"} {
-				if f[k] != want {
-					t.Errorf("selftest %s = %q, want %q", k, f[k], want)
-				}
-			}
-			if err := r.CheckRAMRoot("rambox"); err != nil {
-				t.Error(err)
-			}
-			if t.Failed() {
-				keepLog(t, res)
-			}
+			checkSelftest(t, res, info, wantIP)
 		})
+	}
+}
+
+// checkSelftest checks the selftest block of a boot of the bundle with
+// rambox.selftest added to its command line: the box got wantIP by DHCP,
+// reached its server and runs from RAM. On failure the log is kept.
+func checkSelftest(t *testing.T, res *Result, info *bundle.Info, wantIP netip.Addr) {
+	t.Helper()
+	r, err := selftest.Parse(res.Log)
+	if err != nil {
+		keepLog(t, res)
+		t.Fatal(err)
+	}
+	f := r.Fields
+	t.Logf("selftest: kernel=%s eth0_ip=%s ipconfig_proto=%s ping=%s mem_used_kb=%s uptime_ms=%s",
+		f["kernel"], f["eth0_ip"], f["ipconfig_proto"], f["ping"], f["mem_used_kb"], f["uptime_ms"])
+	if !strings.Contains(f["cmdline"], info.KernelCmdline) || !strings.Contains(f["cmdline"], "rambox.selftest") {
+		t.Errorf("cmdline = %q, want the bundle's %q and rambox.selftest", f["cmdline"], info.KernelCmdline)
+	}
+	for k, want := range map[string]string{"eth0_ip": wantIP.String(), "ipconfig_proto": "DHCP", "ping": "ok"} {
+		if f[k] != want {
+			t.Errorf("selftest %s = %q, want %q", k, f[k], want)
+		}
+	}
+	if err := r.CheckRAMRoot("rambox"); err != nil {
+		t.Error(err)
+	}
+	if t.Failed() {
+		keepLog(t, res)
 	}
 }
 

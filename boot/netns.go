@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,13 +37,13 @@ func newNetnsName() string {
 // setupCommands make the namespace: loopback, a bridge with the server's
 // address (and the RA prefix's), and a tap port for QEMU. Nothing in it
 // routes anywhere else: it has no other interface.
-func setupCommands(ns string, nw *pxe.Network, ra bool) [][]string {
+func setupCommands(ns string, server netip.Prefix, ra bool) [][]string {
 	in := func(args ...string) []string { return append([]string{"ip", "-n", ns}, args...) }
 	cmds := [][]string{
 		{"ip", "netns", "add", ns},
 		in("link", "set", "lo", "up"),
 		in("link", "add", bridgeDev, "type", "bridge", "forward_delay", "0"),
-		in("addr", "add", fmt.Sprintf("%s/%d", nw.Server, nw.Prefix.Bits()), "dev", bridgeDev),
+		in("addr", "add", server.String(), "dev", bridgeDev),
 	}
 	if ra {
 		cmds = append(cmds, in("-6", "addr", "add", raAddr, "dev", bridgeDev, "nodad"))
@@ -92,9 +94,9 @@ func netnsExec(ns string, argv []string) []string {
 	return append([]string{"ip", "netns", "exec", ns}, argv...)
 }
 
-// daemon is a server process running in the namespace.
-type daemon struct {
-	name string
+// Process is a server started in a Netns.
+type Process struct {
+	Name string
 	cmd  *exec.Cmd
 	out  *syncWriter // its stdout and stderr
 	buf  *bytes.Buffer
@@ -103,14 +105,15 @@ type daemon struct {
 	over bool
 }
 
-func (d *daemon) output() string {
+// Output is what the process has printed so far.
+func (d *Process) Output() string {
 	d.out.mu.Lock()
 	defer d.out.mu.Unlock()
 	return strings.TrimSpace(d.buf.String())
 }
 
-// exited reports whether the daemon has ended.
-func (d *daemon) exited() bool {
+// exited reports whether the process has ended.
+func (d *Process) exited() bool {
 	if d.over {
 		return true
 	}
@@ -122,7 +125,7 @@ func (d *daemon) exited() bool {
 	return d.over
 }
 
-func (d *daemon) stop() {
+func (d *Process) stop() {
 	if d.exited() {
 		return
 	}
@@ -130,105 +133,166 @@ func (d *daemon) stop() {
 	d.over = true
 }
 
-// netnsServer is the namespace and the servers in it.
-type netnsServer struct {
+// Netns is a private network namespace for PXE boots: loopback, a bridge
+// carrying the server's address (and, with RAs, a ULA whose prefix
+// dnsmasq advertises, so that iPXE does not wait for IPv6
+// autoconfiguration) and a tap port for QEMU. Nothing in it routes
+// anywhere else: it has no other interface. Boot a client on it with
+// Options.Netns; serve it with processes started by Start.
+type Netns struct {
 	name    string
-	dir     string // dhcpd.conf, leases, pid files
-	daemons []*daemon
+	dir     string // temp files of the servers; removed by Close
+	daemons []*Process
 	log     func(format string, a ...any)
 	created bool
 }
 
-// startNetns creates the namespace and starts dhcpd, tftpd (serving
-// root) and, unless p.NoRA, dnsmasq's RA responder. On error it has
-// already torn down what it made.
-func startNetns(ctx context.Context, p *plan, root string, logf func(string, ...any)) (s *netnsServer, err error) {
-	s = &netnsServer{name: newNetnsName(), log: logf}
-	defer func() {
-		if err != nil {
-			s.Close()
-			s = nil
-		}
-	}()
-	if s.dir, err = os.MkdirTemp("", "rambox-boot-"); err != nil {
-		return s, err
-	}
-	conf, err := dhcpdConf(p.inv)
-	if err != nil {
-		return s, err
-	}
-	confFile, leases, pid := filepath.Join(s.dir, "dhcpd.conf"), filepath.Join(s.dir, "dhcpd.leases"), filepath.Join(s.dir, "dhcpd.pid")
-	if err := os.WriteFile(confFile, conf, 0o644); err != nil {
-		return s, err
-	}
-	if err := os.WriteFile(leases, nil, 0o644); err != nil {
-		return s, err
-	}
-
-	for i, c := range setupCommands(s.name, p.nw, !p.NoRA) {
-		if out, err := exec.CommandContext(ctx, c[0], c[1:]...).CombinedOutput(); err != nil {
-			return s, fmt.Errorf("%s: %v: %s", strings.Join(c, " "), err, bytes.TrimSpace(out))
-		}
-		if i == 0 {
-			s.created = true
-		}
-	}
-	s.log("netns %s: %s %s/%d on %s, %s for QEMU", s.name, bridgeDev, p.nw.Server, p.nw.Prefix.Bits(), bridgeDev, tapDev)
-
-	dhcpd, err := s.start("dhcpd", dhcpdArgv(confFile, leases, pid))
-	if err != nil {
-		return s, err
-	}
-	if err := s.waitFor(ctx, dhcpd, "Server starting service", 10*time.Second); err != nil {
-		return s, err
-	}
-	tftpd, err := s.start("in.tftpd", tftpdArgv(p.nw.Server.String(), root))
-	if err != nil {
-		return s, err
-	}
-	if err := s.waitUDP(ctx, tftpd, 69, 10*time.Second); err != nil {
-		return s, err
-	}
-	if !p.NoRA {
-		ra, err := s.start("dnsmasq", dnsmasqArgv(s.dir))
-		if err != nil {
-			return s, err
-		}
-		if err := s.waitFor(ctx, ra, "started, version", 10*time.Second); err != nil {
-			return s, err
-		}
-	}
-	names := make([]string, len(s.daemons))
-	for i, d := range s.daemons {
-		names[i] = fmt.Sprintf("%s (pid %d)", d.name, d.cmd.Process.Pid)
-	}
-	s.log("netns %s: serving with %s", s.name, strings.Join(names, ", "))
-	return s, nil
+// NetnsOptions describe a namespace made by NewNetns.
+type NetnsOptions struct {
+	Server   netip.Prefix // the bridge's address and prefix length, e.g. 192.168.24.202/24
+	NoRA     bool         // do not answer IPv6 router solicitations
+	Progress io.Writer    // gets one line per step; may be nil
 }
 
-func (s *netnsServer) start(name string, argv []string) (*daemon, error) {
-	d := &daemon{name: name, buf: &bytes.Buffer{}, done: make(chan error, 1)}
+// NewNetns makes a namespace with no DHCP or TFTP server in it: the
+// caller starts its own (Start) before booting a client on it
+// (Options.Netns), and calls Close on every path. On error NewNetns has
+// already torn down what it made.
+func NewNetns(ctx context.Context, o NetnsOptions) (*Netns, error) {
+	if !o.Server.IsValid() || !o.Server.Addr().Is4() {
+		return nil, fmt.Errorf("netns server address %v: want an IPv4 address with its prefix length", o.Server)
+	}
+	return newNetns(ctx, o.Server, !o.NoRA, progressf(o.Progress))
+}
+
+// progressf logs "boot: ..." lines to w, or nowhere when w is nil.
+func progressf(w io.Writer) func(string, ...any) {
+	return func(format string, a ...any) {
+		if w != nil {
+			fmt.Fprintf(w, "boot: "+format+"\n", a...)
+		}
+	}
+}
+
+func newNetns(ctx context.Context, server netip.Prefix, ra bool, logf func(string, ...any)) (n *Netns, err error) {
+	n = &Netns{name: newNetnsName(), log: logf}
+	defer func() {
+		if err != nil {
+			n.Close()
+			n = nil
+		}
+	}()
+	if n.dir, err = os.MkdirTemp("", "rambox-boot-"); err != nil {
+		return n, err
+	}
+	for i, c := range setupCommands(n.name, server, ra) {
+		if out, err := exec.CommandContext(ctx, c[0], c[1:]...).CombinedOutput(); err != nil {
+			return n, fmt.Errorf("%s: %v: %s", strings.Join(c, " "), err, bytes.TrimSpace(out))
+		}
+		if i == 0 {
+			n.created = true
+		}
+	}
+	n.log("netns %s: %s %s on %s, %s for QEMU", n.name, bridgeDev, server, bridgeDev, tapDev)
+	if ra {
+		d, err := n.Start("dnsmasq", dnsmasqArgv(n.dir)...)
+		if err != nil {
+			return n, err
+		}
+		if err := n.WaitFor(ctx, d, "started, version", 10*time.Second); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Name is the namespace's name, for `ip netns exec NAME` (see Command).
+func (n *Netns) Name() string { return n.name }
+
+// Bridge is the interface in the namespace that carries the server's
+// address: the one a DHCP or TFTP server listens on.
+func (n *Netns) Bridge() string { return bridgeDev }
+
+// Tap is the bridge port QEMU attaches to.
+func (n *Netns) Tap() string { return tapDev }
+
+// Command returns argv prefixed to run inside the namespace.
+func (n *Netns) Command(argv ...string) []string { return netnsExec(n.name, argv) }
+
+// startServers makes the namespace for p and starts the seed's own stack
+// in it: dhcpd with the inventory's dhcpd.conf and tftpd-hpa serving
+// root. On error it has already torn down what it made.
+func startServers(ctx context.Context, p *plan, root string, logf func(string, ...any)) (n *Netns, err error) {
+	n, err = newNetns(ctx, netip.PrefixFrom(p.nw.Server, p.nw.Prefix.Bits()), !p.NoRA, logf)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			n.Close()
+			n = nil
+		}
+	}()
+	conf, err := dhcpdConf(p.inv)
+	if err != nil {
+		return n, err
+	}
+	confFile, leases, pid := filepath.Join(n.dir, "dhcpd.conf"), filepath.Join(n.dir, "dhcpd.leases"), filepath.Join(n.dir, "dhcpd.pid")
+	if err := os.WriteFile(confFile, conf, 0o644); err != nil {
+		return n, err
+	}
+	if err := os.WriteFile(leases, nil, 0o644); err != nil {
+		return n, err
+	}
+	dhcpd, err := n.Start("dhcpd", dhcpdArgv(confFile, leases, pid)...)
+	if err != nil {
+		return n, err
+	}
+	if err := n.WaitFor(ctx, dhcpd, "Server starting service", 10*time.Second); err != nil {
+		return n, err
+	}
+	tftpd, err := n.Start("in.tftpd", tftpdArgv(p.nw.Server.String(), root)...)
+	if err != nil {
+		return n, err
+	}
+	if err := n.WaitUDP(ctx, tftpd, 69, 10*time.Second); err != nil {
+		return n, err
+	}
+	names := make([]string, len(n.daemons))
+	for i, d := range n.daemons {
+		names[i] = fmt.Sprintf("%s (pid %d)", d.Name, d.cmd.Process.Pid)
+	}
+	n.log("netns %s: serving with %s", n.name, strings.Join(names, ", "))
+	return n, nil
+}
+
+// Start runs argv inside the namespace, in a process group of its own,
+// output kept (Output, Logs); Close stops it. name labels it in errors
+// and logs.
+func (n *Netns) Start(name string, argv ...string) (*Process, error) {
+	d := &Process{Name: name, buf: &bytes.Buffer{}, done: make(chan error, 1)}
 	d.out = &syncWriter{w: d.buf}
-	cmd, err := startProc(netnsExec(s.name, argv), d.out, d.out)
+	cmd, err := startProc(netnsExec(n.name, argv), d.out, d.out)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	d.cmd = cmd
 	go func() { d.done <- cmd.Wait() }()
-	s.daemons = append(s.daemons, d)
+	n.daemons = append(n.daemons, d)
 	return d, nil
 }
 
-// waitFor waits until d prints text, failing if it exits first.
-func (s *netnsServer) waitFor(ctx context.Context, d *daemon, text string, limit time.Duration) error {
-	return poll(ctx, d, limit, fmt.Sprintf("to print %q", text), func() bool { return strings.Contains(d.output(), text) })
+// WaitFor waits until d prints text, failing if it exits first.
+func (n *Netns) WaitFor(ctx context.Context, d *Process, text string, limit time.Duration) error {
+	return poll(ctx, d, limit, fmt.Sprintf("to print %q", text), func() bool { return strings.Contains(d.Output(), text) })
 }
 
-// waitUDP waits until a UDP socket on port is bound in the namespace.
-func (s *netnsServer) waitUDP(ctx context.Context, d *daemon, port int, limit time.Duration) error {
+// WaitUDP waits until a UDP socket on port is bound in the namespace,
+// failing if d exits first.
+func (n *Netns) WaitUDP(ctx context.Context, d *Process, port int, limit time.Duration) error {
 	want := fmt.Sprintf(":%04X ", port)
 	return poll(ctx, d, limit, fmt.Sprintf("to bind UDP port %d", port), func() bool {
-		out, err := exec.Command("ip", "netns", "exec", s.name, "cat", "/proc/net/udp").Output()
+		out, err := exec.Command("ip", "netns", "exec", n.name, "cat", "/proc/net/udp").Output()
 		if err != nil {
 			return false
 		}
@@ -241,17 +305,17 @@ func (s *netnsServer) waitUDP(ctx context.Context, d *daemon, port int, limit ti
 	})
 }
 
-func poll(ctx context.Context, d *daemon, limit time.Duration, what string, ready func() bool) error {
+func poll(ctx context.Context, d *Process, limit time.Duration, what string, ready func() bool) error {
 	deadline := time.Now().Add(limit)
 	for {
 		if ready() {
 			return nil
 		}
 		if d.exited() {
-			return fmt.Errorf("%s exited (%v) before it was ready:\n%s", d.name, d.exit, d.output())
+			return fmt.Errorf("%s exited (%v) before it was ready:\n%s", d.Name, d.exit, d.Output())
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not come up within %v (waiting %s):\n%s", d.name, limit, what, d.output())
+			return fmt.Errorf("%s did not come up within %v (waiting %s):\n%s", d.Name, limit, what, d.Output())
 		}
 		select {
 		case <-ctx.Done():
@@ -261,36 +325,36 @@ func poll(ctx context.Context, d *daemon, limit time.Duration, what string, read
 	}
 }
 
-// Close stops the servers (last started first), deletes the namespace
-// (and with it the bridge and tap) and the temp files. It is safe to call
-// on a partly built server.
-func (s *netnsServer) Close() error {
+// Close stops the processes started in the namespace (last started
+// first), deletes the namespace (and with it the bridge and tap) and the
+// temp files. It is safe to call on a partly built namespace.
+func (n *Netns) Close() error {
 	var errs []error
-	for i := len(s.daemons) - 1; i >= 0; i-- {
-		s.daemons[i].stop()
+	for i := len(n.daemons) - 1; i >= 0; i-- {
+		n.daemons[i].stop()
 	}
-	if s.created {
-		if out, err := exec.Command("ip", "netns", "del", s.name).CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("ip netns del %s: %v: %s", s.name, err, bytes.TrimSpace(out)))
+	if n.created {
+		if out, err := exec.Command("ip", "netns", "del", n.name).CombinedOutput(); err != nil {
+			errs = append(errs, fmt.Errorf("ip netns del %s: %v: %s", n.name, err, bytes.TrimSpace(out)))
 		} else {
-			s.created = false
+			n.created = false
 		}
 	}
-	if s.dir != "" {
-		if err := os.RemoveAll(s.dir); err != nil {
+	if n.dir != "" {
+		if err := os.RemoveAll(n.dir); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	s.log("netns %s: torn down (%d servers stopped)", s.name, len(s.daemons))
+	n.log("netns %s: torn down (%d servers stopped)", n.name, len(n.daemons))
 	return errors.Join(errs...)
 }
 
-// serverLogs returns what each server printed, for a failed run's report.
-func (s *netnsServer) serverLogs() string {
+// Logs returns what each process printed, for a failed run's report.
+func (n *Netns) Logs() string {
 	var b strings.Builder
-	for _, d := range s.daemons {
-		if out := d.output(); out != "" {
-			fmt.Fprintf(&b, "--- %s\n%s\n", d.name, out)
+	for _, d := range n.daemons {
+		if out := d.Output(); out != "" {
+			fmt.Fprintf(&b, "--- %s\n%s\n", d.Name, out)
 		}
 	}
 	return b.String()

@@ -7,7 +7,10 @@
 //     carrying the inventory's server address, a tap for QEMU, ISC dhcpd
 //     with the generated dhcpd.conf (fixed address per node), tftpd-hpa,
 //     and dnsmasq answering IPv6 router solicitations so that iPXE does
-//     not wait ~13 s for IPv6 autoconfiguration.
+//     not wait ~13 s for IPv6 autoconfiguration;
+//   - a namespace of the caller's (NewNetns, Options.Netns): the same
+//     namespace, bridge, tap and RA responder without dhcpd and tftpd,
+//     for a server the caller runs in it (`rambox serve`).
 //
 // A run ends when QEMU exits by itself (a box's /init ends its selftest
 // with `reboot -f`, and QEMU runs with -no-reboot), on timeout, or when
@@ -41,6 +44,31 @@ var nicModels = map[string]string{
 	"e1000":  "e1000",
 }
 
+// Client firmware (--firmware).
+const (
+	FirmwareSeaBIOS = "seabios" // QEMU's default BIOS
+	FirmwareOVMF    = "ovmf"    // UEFI (Debian's ovmf), no Secure Boot
+)
+
+// NIC boot ROMs (--nic-rom).
+const (
+	// NICROMiPXE is QEMU's own iPXE ROM for the NIC (Debian ipxe-qemu):
+	// under either firmware the client arrives running iPXE (DHCP user
+	// class "iPXE").
+	NICROMiPXE = "ipxe"
+	// NICROMNone loads no option ROM, so that OVMF's own network stack
+	// does the PXE boot (client architecture 7, EFI x86-64).
+	NICROMNone = "none"
+)
+
+// OVMF's firmware image (mapped read-only) and the variable store
+// template that every run gets a fresh copy of, since the firmware
+// writes it.
+var (
+	OVMFCode = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+	OVMFVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+)
+
 // DefaultMAC is QEMU's own default MAC, used in user mode without an
 // inventory.
 const DefaultMAC = "52:54:00:12:34:56"
@@ -56,15 +84,20 @@ const (
 	DefaultTimeout  = 180 * time.Second
 	DefaultMemoryMB = 256
 	DefaultQEMU     = "qemu-system-x86_64"
+	DefaultFirmware = FirmwareSeaBIOS
+	DefaultNICROM   = NICROMiPXE
 )
 
 // Options describe one boot. Zero fields take the defaults above.
 type Options struct {
 	TFTPRoot    string        // laid out by `rambox pull` (pxelinux.0, ldlinux.c32, pxelinux.cfg/, bzImage, initramfs)
 	NIC         string        // virtio or e1000
+	Firmware    string        // seabios or ovmf
+	NICROM      string        // ipxe (QEMU's own) or none (OVMF's native PXE; virtio only)
 	MAC         string        // the client's MAC; default: first inventory node's, else DefaultMAC
 	Net         string        // user or netns
-	Inventory   string        // nodes.yaml; required for netns
+	Inventory   string        // nodes.yaml; required for netns (optional with Netns: the default MAC, the expected address)
+	Netns       *Netns        // boot on this namespace's tap; its owner serves DHCP/TFTP (no TFTPRoot, nothing started)
 	AppendExtra []string      // words appended to every APPEND line of pxelinux.cfg/* (served from a copy; the root is untouched)
 	Timeout     time.Duration // from QEMU's start; QEMU is killed after it
 	MemoryMB    int
@@ -77,6 +110,15 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.NIC == "" {
 		o.NIC = DefaultNIC
+	}
+	if o.Firmware == "" {
+		o.Firmware = DefaultFirmware
+	}
+	if o.NICROM == "" {
+		o.NICROM = DefaultNICROM
+	}
+	if o.Net == "" && o.Netns != nil {
+		o.Net = NetNetns
 	}
 	if o.Net == "" {
 		o.Net = DefaultNet
@@ -135,7 +177,15 @@ func (o Options) plan() (*plan, error) {
 	}
 
 	rootOK := false
-	if o.TFTPRoot == "" {
+	if o.Netns != nil {
+		// The caller's server serves whatever it serves.
+		if o.TFTPRoot != "" {
+			bad("tftp-root", "set with a namespace of the caller's (Options.Netns), whose own server serves: leave it empty")
+		}
+		if len(o.AppendExtra) > 0 {
+			bad("append-extra", "needs rambox boot's own TFTP server, not a namespace of the caller's (Options.Netns)")
+		}
+	} else if o.TFTPRoot == "" {
 		bad("tftp-root", "required")
 	} else if fi, err := os.Stat(o.TFTPRoot); err != nil {
 		bad("tftp-root", "%v", err)
@@ -163,6 +213,35 @@ func (o Options) plan() (*plan, error) {
 	default:
 		bad("net", "%q is not user or netns", o.Net)
 	}
+	if o.Netns != nil && o.Net != NetNetns {
+		bad("net", "%s with a namespace of the caller's (Options.Netns): leave it empty", o.Net)
+	}
+	switch o.Firmware {
+	case FirmwareSeaBIOS:
+	case FirmwareOVMF:
+		if o.Netns == nil {
+			bad("firmware", "ovmf boots EFI programs, and rambox boot's own servers hand out the TFTP root's pxelinux.0, a BIOS one: boot UEFI clients from a server that hands out ipxe.efi (a namespace of the caller's, Options.Netns)")
+		}
+		for _, f := range []string{OVMFCode, OVMFVars} {
+			if _, err := os.Stat(f); err != nil {
+				bad("firmware", "ovmf needs %s (Debian package ovmf): %v", f, err)
+			}
+		}
+	default:
+		bad("firmware", "%q is not seabios or ovmf", o.Firmware)
+	}
+	switch o.NICROM {
+	case NICROMiPXE:
+	case NICROMNone:
+		if o.Firmware == FirmwareSeaBIOS {
+			bad("nic-rom", "none leaves SeaBIOS without any network boot code: use --firmware ovmf")
+		}
+		if o.NIC != "virtio" {
+			bad("nic-rom", "none with --nic %s: OVMF has a driver for virtio only", o.NIC)
+		}
+	default:
+		bad("nic-rom", "%q is not ipxe or none", o.NICROM)
+	}
 
 	if o.Inventory != "" {
 		inv, err := pxe.LoadInventory(o.Inventory)
@@ -171,7 +250,7 @@ func (o Options) plan() (*plan, error) {
 		} else {
 			p.inv, p.nw = inv, &inv.Network
 		}
-	} else if o.Net == NetNetns {
+	} else if o.Net == NetNetns && o.Netns == nil {
 		bad("inventory", "required with --net netns (the server's address and the nodes' fixed addresses come from it)")
 	}
 
@@ -196,7 +275,7 @@ func (o Options) plan() (*plan, error) {
 					p.clientIP = n.IP
 				}
 			}
-			if !p.clientIP.IsValid() && !p.nw.AllowUnknown {
+			if !p.clientIP.IsValid() && !p.nw.AllowUnknown && o.Netns == nil {
 				bad("mac", "%s is no node's in %s and server.allow_unknown is false: dhcpd would not answer", p.mac, o.Inventory)
 			}
 		}

@@ -18,16 +18,29 @@ import (
 
 // qemuArgs are QEMU's arguments for a PXE boot through netdev n0: TCG
 // only, the firmware's console mirrored on the serial port (-nographic),
-// and -no-reboot so the guest's `reboot -f` ends the run.
-func qemuArgs(p *plan, netdev string) []string {
-	return []string{
+// and -no-reboot so the guest's `reboot -f` ends the run. vars is the
+// run's own copy of OVMF's variable store (ovmf only).
+func qemuArgs(p *plan, netdev, vars string) []string {
+	args := []string{
 		"-machine", "accel=tcg",
 		"-m", strconv.Itoa(p.MemoryMB),
 		"-nographic", "-no-reboot",
-		"-boot", "n",
-		"-netdev", netdev,
-		"-device", fmt.Sprintf("%s,netdev=n0,mac=%s", p.model, p.mac),
 	}
+	nic := fmt.Sprintf("%s,netdev=n0,mac=%s", p.model, p.mac)
+	switch p.Firmware {
+	case FirmwareSeaBIOS:
+		args = append(args, "-boot", "n")
+	case FirmwareOVMF:
+		// OVMF ignores -boot; it follows the devices' bootindex.
+		args = append(args,
+			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+qemuEscape(OVMFCode),
+			"-drive", "if=pflash,format=raw,unit=1,file="+qemuEscape(vars))
+		nic += ",bootindex=1"
+	}
+	if p.NICROM == NICROMNone {
+		nic += ",romfile="
+	}
+	return append(args, "-netdev", netdev, "-device", nic)
 }
 
 // userNetdev is QEMU's user networking with its TFTP server on root.
@@ -50,18 +63,26 @@ type Mark struct {
 	At   time.Duration
 }
 
-// milestones are the serial log texts a boot is timed by: the PXE ROM
+// milestones are the serial log texts a boot is timed by: OVMF's own
+// PXE starting (UEFI without a NIC ROM), the PXE ROM (or ipxe.efi)
 // taking over, its network configuration (DHCP and IPv6 autoconfiguration)
 // started and done, pxelinux, the kernel,
-// /init, and the selftest block's end.
-var milestones = []struct{ name, text string }{
-	{"pxe-rom", "iPXE initialising devices"},
-	{"pxe-dhcp", "Configuring ("},
-	{"pxe-configured", "Filename: "},
-	{"pxelinux", "PXELINUX"},
-	{"kernel", "Linux version"},
-	{"init", "rambox: /init ready"},
-	{"selftest-end", selftest.EndMarker},
+// /init, and the selftest block's end. A milestone is seen at the first
+// of its texts to appear: iPXE's EFI build (QEMU's ROM under OVMF, or
+// ipxe.efi) never prints "initialising devices", only its banner, which
+// the BIOS build prints after that line.
+var milestones = []struct {
+	name  string
+	texts []string
+}{
+	{"firmware-pxe", []string{">>Start PXE over IPv4"}},
+	{"pxe-rom", []string{"iPXE initialising devices", "Open Source Network Boot Firmware"}},
+	{"pxe-dhcp", []string{"Configuring ("}},
+	{"pxe-configured", []string{"Filename: "}},
+	{"pxelinux", []string{"PXELINUX"}},
+	{"kernel", []string{"Linux version"}},
+	{"init", []string{"rambox: /init ready"}},
+	{"selftest-end", []string{selftest.EndMarker}},
 }
 
 // recorder keeps the serial log, notes milestones as they arrive, and
@@ -83,14 +104,24 @@ func (r *recorder) Write(b []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	at := time.Since(r.start)
-	// Look again at a marker's length before the new bytes: a marker may
-	// straddle two writes.
-	from := max(r.log.Len()-64, 0)
+	// Look again at some bytes before the new ones: a marker may straddle
+	// two writes. Escape sequences are stripped as selftest does, since
+	// firmware consoles put them anywhere; a UEFI text console puts a
+	// cursor move (~16 bytes) before every character, hence the long look
+	// back.
+	from := max(r.log.Len()-1024, 0)
 	r.log.Write(b)
+	window := selftest.Clean(r.log.Bytes()[from:])
 	for i, m := range milestones {
-		if !r.seen[i] && bytes.Contains(r.log.Bytes()[from:], []byte(m.text)) {
-			r.seen[i] = true
-			r.marks = append(r.marks, Mark{m.name, at})
+		if r.seen[i] {
+			continue
+		}
+		for _, text := range m.texts {
+			if bytes.Contains(window, []byte(text)) {
+				r.seen[i] = true
+				r.marks = append(r.marks, Mark{m.name, at})
+				break
+			}
 		}
 	}
 	if r.tee != nil {

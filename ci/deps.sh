@@ -14,6 +14,9 @@ packages=(
   docker-registry          # the loopback registry publish/pull tests use
   pxelinux syslinux-common # pxelinux.0 and ldlinux.c32 for TFTP roots
   tftpd-hpa dnsmasq-base iproute2  # rambox boot --net netns: TFTP, IPv6 RAs, netns/bridge/tap
+  ovmf                     # rambox boot --firmware ovmf: UEFI clients (OVMF_CODE_4M.fd, OVMF_VARS_4M.fd)
+  ipxe                     # undionly.kpxe, ipxe.efi, snponly.efi: the loaders rambox serve hands out (and boot/ e2e tests)
+  tftp-hpa curl            # serve/tftp and e2e/serve_test.go: real TFTP (and HTTP) clients (curl with tftp://, --tftp-blksize)
   diffoscope-minimal       # the repro gate's report on a difference
   shellcheck               # actionlint checks the workflow's run: scripts with it
 )

@@ -42,7 +42,20 @@ type Node struct {
 	// on the kernel command line instead of a second DHCP round.
 	StaticIP bool
 	Cmdline  string // extra kernel command line words
+	// Boot is how the boot server starts the node: BootIPXE unless the
+	// inventory says otherwise.
+	Boot BootMethod
 }
+
+// BootMethod is a node's boot chain, the inventory's `boot` field.
+type BootMethod string
+
+const (
+	// BootIPXE chains to iPXE, which fetches a script over HTTP.
+	BootIPXE BootMethod = "ipxe"
+	// BootPxelinux is the seed's chain: pxelinux.0 over TFTP all the way.
+	BootPxelinux BootMethod = "pxelinux"
+)
 
 // inventoryFile is nodes.yaml as written; validate turns it into an
 // Inventory.
@@ -67,6 +80,7 @@ type nodeFile struct {
 	Hostname string `yaml:"hostname"`
 	StaticIP bool   `yaml:"static_ip"`
 	Cmdline  string `yaml:"cmdline"`
+	Boot     string `yaml:"boot"`
 }
 
 var macPattern = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
@@ -166,7 +180,7 @@ func (f *inventoryFile) validate() (*Inventory, error) {
 		field string
 		a     netip.Addr
 	}{{"ip", nw.Server}, {"router", nw.Router}} {
-		if nw.inRange(a.a) {
+		if nw.InRange(a.a) {
 			bad("server", a.field, "%s is inside the dynamic range %s-%s", a.a, nw.RangeFirst, nw.RangeLast)
 		}
 	}
@@ -199,11 +213,19 @@ func (f *inventoryFile) validate() (*Inventory, error) {
 			bad(who, "ip", "%s is the server's own address", n.IP)
 		case n.IP == nw.Router:
 			bad(who, "ip", "%s is the router's address", n.IP)
-		case nw.inRange(n.IP):
+		case nw.InRange(n.IP):
 			bad(who, "ip", "%s is inside the dynamic range %s-%s, which dhcpd may lease to another client", n.IP, nw.RangeFirst, nw.RangeLast)
 		}
 		if n.Hostname != "" && !fqdnPattern.MatchString(n.Hostname) {
 			bad(who, "hostname", "%q is not a host name", n.Hostname)
+		}
+		switch m := BootMethod(nf.Boot); m {
+		case "":
+			n.Boot = BootIPXE
+		case BootIPXE, BootPxelinux:
+			n.Boot = m
+		default:
+			bad(who, "boot", "%q is neither %q nor %q", nf.Boot, BootPxelinux, BootIPXE)
 		}
 		if strings.ContainsAny(n.Cmdline, "\n\"") {
 			bad(who, "cmdline", "must be one line without double quotes")
@@ -243,8 +265,8 @@ func (nw *Network) ends() (network, broadcast netip.Addr) {
 	return network, netip.AddrFrom4(b)
 }
 
-// inRange reports whether a is in the dynamic pool.
-func (nw *Network) inRange(a netip.Addr) bool {
+// InRange reports whether a is in the dynamic pool.
+func (nw *Network) InRange(a netip.Addr) bool {
 	return a.IsValid() && nw.RangeFirst.IsValid() && nw.RangeLast.IsValid() &&
 		!a.Less(nw.RangeFirst) && !nw.RangeLast.Less(a)
 }

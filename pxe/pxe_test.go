@@ -117,6 +117,7 @@ func TestInventoryErrors(t *testing.T) {
 			i.Server.AllowUnknown = true
 		}, "server: allow_unknown: true, but there is no range"},
 		{"no nodes", func(i *inventoryFile) { i.Nodes = nil }, "nodes: none listed"},
+		{"bad boot", func(i *inventoryFile) { i.Nodes[0].Boot = "grub" }, `node "a": boot: "grub" is neither "pxelinux" nor "ipxe"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,6 +131,27 @@ func TestInventoryErrors(t *testing.T) {
 				t.Errorf("validate() = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// A node's boot method defaults to iPXE; pxelinux is kept as written.
+func TestInventoryBoot(t *testing.T) {
+	f := inventoryFile{
+		Server: serverFile{IP: "10.0.0.1", Subnet: "10.0.0.0", Netmask: "255.255.255.0"},
+		Nodes: []nodeFile{
+			{Name: "a", MAC: "02:00:00:00:00:01", IP: "10.0.0.10"},
+			{Name: "b", MAC: "02:00:00:00:00:02", IP: "10.0.0.11", Boot: "pxelinux"},
+			{Name: "c", MAC: "02:00:00:00:00:03", IP: "10.0.0.12", Boot: "ipxe"},
+		},
+	}
+	inv, err := f.validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []BootMethod{BootIPXE, BootPxelinux, BootIPXE} {
+		if got := inv.Nodes[i].Boot; got != want {
+			t.Errorf("node %s with boot %q: Boot = %q, want %q", inv.Nodes[i].Name, f.Nodes[i].Boot, got, want)
+		}
 	}
 }
 

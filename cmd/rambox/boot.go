@@ -10,14 +10,17 @@ import (
 	"syscall"
 
 	"rambox/boot"
+	"rambox/pull"
 	"rambox/selftest"
 )
 
 func runBoot(args []string) error {
-	fs := newFlagSet("boot", "--tftp-root DIR [--nic virtio|e1000] [--mac MAC] [--net user|netns] [--inventory nodes.yaml] [--append-extra WORDS]... [--timeout 180s] [--log FILE]")
+	fs := newFlagSet("boot", "--tftp-root DIR [--nic virtio|e1000] [--firmware seabios|ovmf] [--nic-rom ipxe|none] [--mac MAC] [--net user|netns] [--inventory nodes.yaml] [--append-extra WORDS]... [--timeout 180s] [--log FILE]")
 	var o boot.Options
 	fs.StringVar(&o.TFTPRoot, "tftp-root", "", "TFTP root `directory` laid out by rambox pull")
 	fs.StringVar(&o.NIC, "nic", boot.DefaultNIC, "the client's network card: virtio or e1000")
+	fs.StringVar(&o.Firmware, "firmware", boot.DefaultFirmware, "the client's firmware: seabios (BIOS) or ovmf (UEFI, Debian's ovmf)")
+	fs.StringVar(&o.NICROM, "nic-rom", boot.DefaultNICROM, "the NIC's boot ROM: ipxe (QEMU's own) or none (with ovmf and virtio: the firmware's own UEFI PXE)")
 	fs.StringVar(&o.MAC, "mac", "", "the client's `MAC` (default: the inventory's first node, else "+boot.DefaultMAC+")")
 	fs.StringVar(&o.Net, "net", boot.DefaultNet, "server side: user (QEMU's own DHCP/TFTP) or netns (dhcpd, tftpd-hpa and an RA responder in a private network namespace; needs root)")
 	fs.StringVar(&o.Inventory, "inventory", "", "node inventory `file` (nodes.yaml); required with --net netns")
@@ -28,14 +31,19 @@ func runBoot(args []string) error {
 	fs.BoolVar(&o.NoRA, "no-ra", false, "netns: do not answer IPv6 router solicitations (iPXE then waits ~13 s for IPv6 autoconfiguration)")
 	fs.StringVar(&o.QEMU, "qemu", boot.DefaultQEMU, "QEMU `binary`")
 	logFile := fs.String("log", "", "write the raw serial log to `file` (default: standard output)")
+	serveBundle := fs.String("serve-bundle", "", "instead of --tftp-root: serve this pinned `REF` with rambox serve alone in a private namespace (needs root and --inventory; trust as serve's flags say)")
+	var trust pull.Trust
+	addTrustFlags(fs, &trust)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	for _, e := range extra {
 		o.AppendExtra = append(o.AppendExtra, strings.Fields(e)...) // one flag may carry several words
 	}
-	if err := o.Validate(); err != nil {
-		return err
+	if *serveBundle == "" {
+		if err := o.Validate(); err != nil {
+			return err
+		}
 	}
 
 	var serial io.Writer = os.Stdout
@@ -53,7 +61,13 @@ func runBoot(args []string) error {
 	// deletes the namespace before it returns.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := boot.Run(ctx, o)
+	var res *boot.Result
+	var err error
+	if *serveBundle != "" {
+		res, err = serveBoot(ctx, o, *serveBundle, trust)
+	} else {
+		res, err = boot.Run(ctx, o)
+	}
 	if res != nil {
 		fmt.Fprintf(os.Stderr, "boot: QEMU ran %.1fs\n", res.Elapsed.Seconds())
 		if len(res.Marks) > 0 {

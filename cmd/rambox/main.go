@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"hexip":      {"print an IPv4 address (or host) as pxelinux's hex config name", runHexIP},
 	"dhcpd-conf": {"write an ISC dhcpd.conf with PXE options from a node inventory", runDhcpdConf},
 	"boot":       {"PXE-boot a TFTP root in QEMU and print the serial log", runBoot},
+	"serve":      {"serve one verified bundle to PXE clients over DHCP, TFTP and HTTP", runServe},
 }
 
 // errUsage marks an error already explained by a flag set's usage text.

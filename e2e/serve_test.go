@@ -1,0 +1,470 @@
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"rambox/boot"
+	"rambox/bundle"
+	"rambox/selftest"
+	"rambox/serve/bootfs"
+	"rambox/serve/servetest"
+)
+
+// The serve lab: a namespace whose bridge carries serverIP, with
+// `rambox serve` the only server in it (DHCP full, TFTP, HTTP).
+const (
+	serveSubnet = "10.43.0.0/24"
+	serveServer = "10.43.0.1"
+)
+
+// serveNode is one QEMU client of the lab.
+type serveNode struct {
+	name, mac, ip, boot string // boot: pxelinux or ipxe
+}
+
+var serveNodes = []serveNode{
+	{"pxe01", "52:54:00:43:00:11", "10.43.0.11", "pxelinux"},
+	{"ipxe01", "52:54:00:43:00:12", "10.43.0.12", "ipxe"},
+	{"ipxe02", "52:54:00:43:00:13", "10.43.0.13", "ipxe"},
+	{"ipxe03", "52:54:00:43:00:14", "10.43.0.14", "ipxe"},
+	{"ipxe04", "52:54:00:43:00:15", "10.43.0.15", "ipxe"},
+}
+
+func writeServeInventory(t *testing.T) string {
+	t.Helper()
+	s := "server:\n  ip: " + serveServer + "\n  subnet: 10.43.0.0\n  netmask: 255.255.255.0\nnodes:\n"
+	for _, n := range serveNodes {
+		s += fmt.Sprintf("  - name: %s\n    mac: %s\n    ip: %s\n    hostname: %s.lab\n    boot: %s\n    cmdline: rambox.selftest\n", n.name, n.mac, n.ip, n.name, n.boot)
+	}
+	p := filepath.Join(t.TempDir(), "nodes.yaml")
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// lab is a running `rambox serve` alone in a namespace of the test's own.
+type lab struct {
+	t     *testing.T
+	ns    *boot.Netns
+	cmd   *exec.Cmd
+	log   *servetest.Log
+	state string
+}
+
+// newLab makes the namespace; start starts serve in it.
+func newLab(t *testing.T) *lab {
+	t.Helper()
+	ns, err := boot.NewNetns(context.Background(), boot.NetnsOptions{Server: netip.MustParsePrefix(serveServer + "/24"), Progress: testLogWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &lab{t: t, ns: ns, log: &servetest.Log{}, state: t.TempDir(), cmd: &exec.Cmd{}}
+	t.Cleanup(func() {
+		if l.cmd.Process != nil {
+			l.cmd.Process.Signal(syscall.SIGTERM)
+			l.cmd.Wait()
+		}
+		if err := ns.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return l
+}
+
+// startLab makes the namespace and starts serve in it, DHCP full, on the
+// bundle named in bundleFile (re-read on SIGHUP).
+func startLab(t *testing.T, c cli, bundleFile, inventory string) *lab {
+	t.Helper()
+	l := newLab(t)
+	l.start(c, bundleFile, inventory, "full")
+	return l
+}
+
+func (l *lab) start(c cli, bundleFile, inventory, dhcp string) {
+	t := l.t
+	t.Helper()
+	argv := l.ns.Command(c.bin, "serve", "--bundle-file", bundleFile, "--key", filepath.Join(c.dir, "cosign.pub"),
+		"--inventory", inventory, "--state", l.state, "--interface", l.ns.Bridge(), "--dhcp", dhcp,
+		"--http", serveServer+":80", "--tftp", serveServer+":69")
+	l.cmd = exec.Command(argv[0], argv[1:]...)
+	l.cmd.Stdout, l.cmd.Stderr = l.log, l.log
+	if err := l.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	l.waitLog("msg=serving", 60*time.Second)
+}
+
+func (l *lab) waitLog(text string, limit time.Duration) {
+	l.t.Helper()
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if strings.Contains(l.log.String(), text) {
+			return
+		}
+	}
+	l.t.Fatalf("serve did not log %q within %s:\n%s", text, limit, l.log)
+}
+
+// in runs argv inside the namespace (a client beside the QEMU ones).
+func (l *lab) in(argv ...string) ([]byte, error) {
+	a := l.ns.Command(argv...)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, a[0], a[1:]...).CombinedOutput()
+}
+
+// boot boots node n with the given firmware and NIC ROM and checks its
+// selftest: the node's address, a RAM root.
+func (l *lab) boot(n serveNode, firmware, rom string) *selftest.Report {
+	l.t.Helper()
+	start := time.Now()
+	res, err := boot.Run(context.Background(), boot.Options{Netns: l.ns, Firmware: firmware, NICROM: rom, MAC: n.mac,
+		Timeout: 180 * time.Second, Progress: testLogWriter{l.t}})
+	if err != nil {
+		if res != nil {
+			keepLog(l.t, res.Log)
+		}
+		l.t.Fatalf("boot %s: %v\nserve's log:\n%s", n.name, err, l.log)
+	}
+	r, err := selftest.Parse(res.Log)
+	if err != nil {
+		keepLog(l.t, res.Log)
+		l.t.Fatalf("%s: selftest: %v", n.name, err)
+	}
+	if r.Fields["eth0_ip"] != n.ip {
+		l.t.Errorf("%s: eth0_ip = %q, want %q", n.name, r.Fields["eth0_ip"], n.ip)
+	}
+	if err := r.CheckRAMRoot("rambox"); err != nil {
+		l.t.Errorf("%s: %v", n.name, err)
+	}
+	verdict := "PASS"
+	if l.t.Failed() {
+		verdict = "FAIL"
+		keepLog(l.t, res.Log)
+	}
+	l.t.Logf("%s (%s, NIC ROM %s): selftest %s in %.1fs: %s", n.name, firmware, rom, verdict, time.Since(start).Seconds(), boot.FormatMarks(res.Marks))
+	return r
+}
+
+// logHas reports whether one line of log holds every one of words.
+func logHas(log string, words ...string) bool {
+	for _, line := range strings.Split(log, "\n") {
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(line, w)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+type testLogWriter struct{ t *testing.T }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+
+// TestServeLab is issue 11's proof with `rambox serve` alone in a
+// namespace: no dhcpd, tftpd or dnsmasq.
+func TestServeLab(t *testing.T) {
+	requireE2E(t)
+	if os.Geteuid() != 0 {
+		t.Fatal("network namespaces and tap devices need root")
+	}
+	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
+	for _, tool := range []string{"curl", "qemu-system-x86_64"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s: %v (ci/deps.sh installs it)", tool, err)
+		}
+	}
+	c := newCLI(t)
+	layout := filepath.Join(t.TempDir(), "oci")
+	ref := c.publish(bundleDir, "oci:"+layout+":one")
+	bundleFile := filepath.Join(t.TempDir(), "bundle")
+	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := startLab(t, c, bundleFile, writeServeInventory(t))
+	digest := ref[strings.LastIndex(ref, ":")+1:]
+	kernel, err := os.ReadFile(filepath.Join(bundleDir, bundle.Kernel))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// (5) Every file of the state directory's copy is overwritten after
+	// verification: what goes out must still be the verified bytes.
+	blobs, _ := filepath.Glob(filepath.Join(l.state, "last-good", "blobs", "sha256", "*"))
+	if len(blobs) == 0 {
+		t.Fatalf("no last good copy in %s", l.state)
+	}
+	for _, b := range blobs {
+		if err := os.WriteFile(b, []byte("edited after verification"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kernelPath := bootfs.BundlePath(digest, bundle.Kernel)
+	for _, u := range []string{"http://" + serveServer + "/" + kernelPath, "tftp://" + serveServer + "/" + kernelPath} {
+		got, err := l.in("curl", "-sS", "--fail", "--max-time", "60", u)
+		if err != nil || sha(got) != sha(kernel) {
+			t.Errorf("(5) %s after the state was edited: %v, sha256 %s, want the verified %s", u, err, sha(got), sha(kernel))
+		}
+	}
+
+	// (6) A real TFTP client (curl) is refused what is not in the view.
+	if err := os.Symlink("/etc/passwd", filepath.Join(l.state, "passwd")); err != nil {
+		t.Fatal(err)
+	}
+	up := filepath.Join(t.TempDir(), "up")
+	os.WriteFile(up, []byte("write attempt"), 0o644)
+	for name, argv := range map[string][]string{
+		"../":          {"curl", "-sS", "--fail", "--path-as-is", "tftp://" + serveServer + "/../etc/passwd"},
+		"absolute":     {"curl", "-sS", "--fail", "tftp://" + serveServer + "//etc/passwd"},
+		"symlink":      {"curl", "-sS", "--fail", "tftp://" + serveServer + "/passwd"},
+		"symlink deep": {"curl", "-sS", "--fail", "tftp://" + serveServer + "/last-good/../passwd"},
+		"WRQ":          {"curl", "-sS", "--fail", "-T", up, "tftp://" + serveServer + "/" + kernelPath},
+	} {
+		if out, err := l.in(argv...); err == nil {
+			t.Errorf("(6) %s: %s succeeded: %q", name, strings.Join(argv, " "), out)
+		}
+	}
+
+	// (1) SeaBIOS + virtio-net, node boot: pxelinux -> pxelinux over TFTP.
+	t.Run("1-seabios-pxelinux-tftp", func(t *testing.T) {
+		l.t = t
+		l.boot(serveNodes[0], boot.FirmwareSeaBIOS, boot.NICROMiPXE)
+		if strings.Contains(l.log.String(), "client="+serveNodes[0].ip+":") {
+			t.Errorf("%s (boot: pxelinux) used HTTP; want TFTP all the way:\n%s", serveNodes[0].name, l.log)
+		}
+	})
+	// (2) SeaBIOS with QEMU's iPXE ROM -> the HTTP script.
+	t.Run("2-seabios-ipxe-http", func(t *testing.T) {
+		l.t = t
+		l.boot(serveNodes[1], boot.FirmwareSeaBIOS, boot.NICROMiPXE)
+		for _, f := range []string{bundle.Kernel, bundle.Initramfs} {
+			if want := "client=" + serveNodes[1].ip + ":"; !logHas(l.log.String(), want, "path=/"+bootfs.BundlePath(digest, f)+" ", "status=200") {
+				t.Errorf("serve's transfer log has no HTTP GET of %s by %s:\n%s", f, serveNodes[1].ip, l.log)
+			}
+		}
+	})
+
+	// (7) A switch to a new digest while 4 clients boot (iPXE's requests,
+	// made with curl inside the namespace, the transfers slowed so that
+	// the switch lands mid-boot): every client's kernel and initramfs are
+	// the digest its script named, never one of each.
+	t.Run("7-switch-while-4-boot", func(t *testing.T) {
+		l.t = t
+		two := c.publish(regenerated(t, bundleDir, "rambox.gen=2"), "oci:"+layout+":two")
+		digestTwo := two[strings.LastIndex(two, ":")+1:]
+		type got struct{ script, kernel, initrd string }
+		results := make([]got, 4)
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				time.Sleep(time.Duration(i) * 700 * time.Millisecond)
+				results[i] = ipxeLike(t, l, serveNodes[1+i].mac)
+			}()
+		}
+		time.Sleep(1000 * time.Millisecond)
+		if err := os.WriteFile(bundleFile, []byte(two+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l.cmd.Process.Signal(syscall.SIGHUP)
+		wg.Wait()
+		l.waitLog("digest="+"sha256:"+digestTwo, 10*time.Second)
+		seen := map[string]bool{}
+		for i, r := range results {
+			seen[r.script] = true
+			if r.kernel != r.script || (r.initrd != r.script && r.initrd != "404") {
+				t.Errorf("client %d: script named %s, got kernel %s, initramfs %s", i, r.script, r.kernel, r.initrd)
+			}
+		}
+		if !seen[digest] || !seen[digestTwo] {
+			t.Errorf("clients' scripts named %v, want both %s and %s (the switch must land among them)", seen, digest, digestTwo)
+		}
+		t.Logf("clients: %+v\nserve log:\n%s", results, l.log)
+	})
+}
+
+// ipxeLike does what iPXE does for mac: fetch its script, then the kernel
+// and initramfs it names, each slowed to 1 MB/s. It returns the digest
+// each came from ("404" when refused).
+func ipxeLike(t *testing.T, l *lab, mac string) (g struct{ script, kernel, initrd string }) {
+	m, _ := net.ParseMAC(mac)
+	script, err := l.in("curl", "-sS", "--fail", "http://"+serveServer+"/"+bootfs.ScriptName(m))
+	if err != nil {
+		t.Errorf("script of %s: %v: %s", mac, err, script)
+		return
+	}
+	var kernel, initrd string
+	for _, line := range strings.Split(string(script), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && (f[0] == "kernel" || f[0] == "initrd") {
+			if f[0] == "kernel" {
+				kernel = f[1]
+			} else {
+				initrd = f[1]
+			}
+		}
+	}
+	g.script = digestOf(kernel)
+	fetch := func(u string) string {
+		out, err := l.in("curl", "-sS", "--limit-rate", "1M", "-o", "/dev/null", "-w", "%{http_code}", u)
+		switch code := strings.TrimSpace(string(out)); {
+		case err != nil:
+			t.Errorf("%s: %v: %s", u, err, out)
+			return "error"
+		case code == "404": // the old digest's paths, after the switch
+			return "404"
+		case code != "200":
+			t.Errorf("%s: HTTP %s", u, code)
+			return "error"
+		}
+		return digestOf(u)
+	}
+	g.kernel, g.initrd = fetch(kernel), fetch(initrd)
+	return g
+}
+
+// digestOf is the bundle digest (hex) in a served URL .../bundles/HEX/FILE.
+func digestOf(u string) string {
+	parts := strings.Split(u, "/")
+	if len(parts) < 3 {
+		return "?" + u
+	}
+	return parts[len(parts)-2]
+}
+
+// regenerated is a copy of bundleDir (its outputs, SBOM and all) whose
+// bundle.json has extra on the kernel command line: another bundle
+// (another digest), the same kernel and initramfs bytes.
+func regenerated(t *testing.T, bundleDir, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := os.ReadDir(bundleDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range files {
+		f := e.Name()
+		b, err := os.ReadFile(filepath.Join(bundleDir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, _, err := bundle.ReadInfo(bundleDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info.KernelCmdline += " " + extra
+	if err := info.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestServeLabUEFI is case (3): OVMF without a NIC ROM, so the firmware's
+// own UEFI PXE asks (architecture 7) and gets ipxe.efi over TFTP; iPXE
+// then gets the HTTP script and loads the kernel, an EFI stub, and the
+// initramfs over HTTP. The bundle must be linux-6.1 as `just test` builds
+// it now (CONFIG_EFI_STUB).
+func TestServeLabUEFI(t *testing.T) {
+	requireE2E(t)
+	if os.Geteuid() != 0 {
+		t.Fatal("network namespaces and tap devices need root")
+	}
+	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
+	for _, f := range []string{boot.OVMFCode, boot.OVMFVars, filepath.Join("/usr/lib/ipxe", bootfs.IPXEEFIFile)} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("%v (ci/deps.sh installs ovmf and ipxe)", err)
+		}
+	}
+	if k, err := os.ReadFile(filepath.Join(bundleDir, bundle.Kernel)); err != nil || len(k) < 2 || string(k[:2]) != "MZ" {
+		t.Fatalf("%s/%s: no PE header (%v): UEFI clients need a kernel with CONFIG_EFI_STUB, as the linux-6.1 profile now builds it", bundleDir, bundle.Kernel, err)
+	}
+	c := newCLI(t)
+	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":uefi")
+	bundleFile := filepath.Join(t.TempDir(), "bundle")
+	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := startLab(t, c, bundleFile, writeServeInventory(t))
+	n := serveNodes[1]
+	l.boot(n, boot.FirmwareOVMF, boot.NICROMNone)
+	log := l.log.String()
+	if !logHas(log, "msg=dhcp", "mac="+n.mac, "bootfile="+bootfs.IPXEEFIFile) {
+		t.Errorf("serve did not hand %s %s:\n%s", n.mac, bootfs.IPXEEFIFile, log)
+	}
+	digest := ref[strings.LastIndex(ref, ":")+1:]
+	if !logHas(log, "client="+n.ip+":", "path=/"+bootfs.BundlePath(digest, bundle.Kernel)+" ", "status=200") {
+		t.Errorf("%s did not load the kernel over HTTP:\n%s", n.name, log)
+	}
+}
+
+// TestServeLabProxy is case (4): ISC dhcpd hands out the addresses (no
+// PXE options at all), serve in proxy mode only the boot file; a SeaBIOS
+// client with QEMU's iPXE ROM boots through the HTTP script.
+func TestServeLabProxy(t *testing.T) {
+	requireE2E(t)
+	if os.Geteuid() != 0 {
+		t.Fatal("network namespaces and tap devices need root")
+	}
+	if _, err := exec.LookPath("dhcpd"); err != nil {
+		t.Fatalf("dhcpd: %v (ci/deps.sh installs isc-dhcp-server)", err)
+	}
+	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
+	c := newCLI(t)
+	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":proxy")
+	bundleFile := filepath.Join(t.TempDir(), "bundle")
+	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := serveNodes[1]
+	dir := t.TempDir()
+	conf := "ddns-update-style none;\nsubnet 10.43.0.0 netmask 255.255.255.0 {\n  default-lease-time 600;\n  max-lease-time 600;\n" +
+		"  host " + n.name + " { hardware ethernet " + n.mac + "; fixed-address " + n.ip + "; }\n}\n"
+	for name, body := range map[string]string{"dhcpd.conf": conf, "dhcpd.leases": ""} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := newLab(t)
+	dhcpd, err := l.ns.Start("dhcpd", "dhcpd", "-d", "-4", "-cf", filepath.Join(dir, "dhcpd.conf"), "-lf", filepath.Join(dir, "dhcpd.leases"),
+		"-pf", filepath.Join(dir, "dhcpd.pid"), l.ns.Bridge())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.ns.WaitUDP(context.Background(), dhcpd, 67, 20*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, dhcpd.Output())
+	}
+	l.start(c, bundleFile, writeServeInventory(t), "proxy")
+	l.boot(n, boot.FirmwareSeaBIOS, boot.NICROMiPXE)
+	log := l.log.String()
+	if !logHas(log, "msg=dhcp", "mac="+n.mac, "bootfile=http://") {
+		t.Errorf("serve's proxy did not hand %s its script:\n%s", n.mac, log)
+	}
+	if t.Failed() {
+		t.Logf("dhcpd:\n%s", dhcpd.Output())
+	}
+}

@@ -1,0 +1,51 @@
+package bootfs
+
+import (
+	"net"
+	"path"
+
+	"rambox/tftproot"
+)
+
+// The names a View serves that the TFTP root does not have; the others
+// (pxelinux.0, ldlinux.c32, pxelinux.cfg/, bundles/<hex>/, the bundle's
+// file names) are tftproot's and bundle's.
+const (
+	// UndionlyFile is iPXE for BIOS PXE firmware, chained over its UNDI driver.
+	UndionlyFile = "undionly.kpxe"
+	// IPXEEFIFile is iPXE for UEFI x86-64 with its own NIC drivers.
+	IPXEEFIFile = "ipxe.efi"
+	// SnponlyFile is iPXE for UEFI x86-64 over the firmware's SNP driver.
+	SnponlyFile = "snponly.efi"
+	// ScriptDir holds the iPXE scripts: <mac>.ipxe per node, and
+	// DefaultScript when unknown clients are allowed.
+	ScriptDir = "ipxe"
+	// DefaultConfig is pxelinux's config for a client with no config of
+	// its own, in tftproot.ConfigDir.
+	DefaultConfig = "default"
+	// ScriptExt ends every script's name.
+	ScriptExt = ".ipxe"
+)
+
+// LoaderFiles are the boot loaders a View serves at its root.
+var LoaderFiles = append(append([]string(nil), tftproot.BootloaderFiles...), UndionlyFile, IPXEEFIFile, SnponlyFile)
+
+// DefaultLoaderDirs are where Debian's pxelinux, syslinux-common and ipxe
+// packages put the loaders.
+var DefaultLoaderDirs = append(append([]string(nil), tftproot.DefaultBootloaderDirs...), "/usr/lib/ipxe")
+
+// ScriptName is the name of the iPXE script of the node with MAC mac:
+// ipxe/<mac>.ipxe, the MAC lower-case and colon-separated.
+func ScriptName(mac net.HardwareAddr) string {
+	return path.Join(ScriptDir, mac.String()+ScriptExt)
+}
+
+// DefaultScript is the iPXE script for clients not in the inventory.
+var DefaultScript = path.Join(ScriptDir, DefaultConfig+ScriptExt)
+
+// BundlePath is the name of a bundle's file in the View serving it:
+// bundles/<hex>/<file>. Every config and script names these, so a client
+// that got its config from one View can only load that View's bundle.
+func BundlePath(hex, file string) string {
+	return path.Join(tftproot.BundlesDir, hex, file)
+}

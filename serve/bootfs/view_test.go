@@ -1,0 +1,251 @@
+package bootfs_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"rambox/bundle"
+	"rambox/serve/bootfs"
+	"rambox/serve/bootfs/bootfstest"
+)
+
+func sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func TestNames(t *testing.T) {
+	for _, unknown := range []bool{false, true} {
+		v := bootfstest.New(t, "kernel A", unknown)
+		h := v.Digest().Encoded()
+		want := []string{
+			"bundles/" + h + "/bundle.json",
+			"bundles/" + h + "/bzImage",
+			"bundles/" + h + "/initramfs.cpio.gz",
+			"bundles/" + h + "/kernel.config",
+			"ipxe.efi",
+			"ipxe/" + bootfstest.MAC1 + ".ipxe",
+			"ipxe/" + bootfstest.MAC2 + ".ipxe",
+			"ldlinux.c32",
+			"pxelinux.0",
+			"pxelinux.cfg/C0A818CB",
+			"pxelinux.cfg/C0A818CC",
+			"snponly.efi",
+			"undionly.kpxe",
+		}
+		if unknown {
+			want = append(want, "ipxe/default.ipxe", "pxelinux.cfg/default")
+		}
+		sort.Strings(want)
+		if got := v.Names(); !reflect.DeepEqual(got, want) {
+			t.Errorf("unknown clients %v: Names() = %q, want %q", unknown, got, want)
+		}
+		if err := fstest.TestFS(v.FS(), want...); err != nil {
+			t.Errorf("unknown clients %v: fstest.TestFS: %v", unknown, err)
+		}
+	}
+}
+
+// TestContent: every bundle file and loader is served with exactly its
+// verified bytes, and SHA256 is their sum.
+func TestContent(t *testing.T) {
+	f := bootfstest.Fetched("kernel A")
+	l := bootfstest.Loaders(t)
+	v, err := bootfs.New(f, bootfstest.Inventory(t, false), l, bootfs.Options{HTTPBase: bootfstest.HTTPBase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{bootfs.BundlePath(v.Digest().Encoded(), bundle.InfoFile): f.InfoJSON}
+	for name, b := range f.Files {
+		want[bootfs.BundlePath(v.Digest().Encoded(), name)] = b
+	}
+	for _, name := range bootfs.LoaderFiles {
+		want[name] = []byte("loader " + name)
+	}
+	for name, b := range want {
+		got, err := fs.ReadFile(v.FS(), name)
+		if err != nil || string(got) != string(b) {
+			t.Errorf("ReadFile(%q) = %q, %v, want %q", name, got, err, b)
+		}
+		if s, ok := v.SHA256(name); !ok || s != sum(b) {
+			t.Errorf("SHA256(%q) = %q, %v, want %q", name, s, ok, sum(b))
+		}
+		fi, err := fs.Stat(v.FS(), name)
+		if err != nil || fi.Size() != int64(len(b)) || !fi.ModTime().Equal(time.Unix(0, 0)) || !fi.Mode().IsRegular() {
+			t.Errorf("Stat(%q) = %v, %v, want a regular file of %d bytes, mod time the epoch", name, fi, err, len(b))
+		}
+	}
+	if s, ok := v.SHA256("nope"); ok {
+		t.Errorf("SHA256(%q) = %q, true, want false", "nope", s)
+	}
+}
+
+// TestImmutable: bytes changed after New, in the Fetched bundle or a
+// loader on disk, do not go out.
+func TestImmutable(t *testing.T) {
+	f := bootfstest.Fetched("kernel A")
+	l := bootfstest.Loaders(t)
+	v, err := bootfs.New(f, bootfstest.Inventory(t, false), l, bootfs.Options{HTTPBase: bootfstest.HTTPBase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(f.Files[bundle.Kernel], "EVIL")
+	if err := os.WriteFile(filepath.Join(l.Dirs[0], bootfs.UndionlyFile), []byte("evil"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{bootfs.BundlePath(v.Digest().Encoded(), bundle.Kernel): "kernel A", bootfs.UndionlyFile: "loader undionly.kpxe"} {
+		if got, err := fs.ReadFile(v.FS(), name); err != nil || string(got) != want {
+			t.Errorf("after the change, ReadFile(%q) = %q, %v, want %q", name, got, err, want)
+		}
+	}
+	// A reader cannot change what the next one gets.
+	name := bootfs.BundlePath(v.Digest().Encoded(), bundle.Initramfs)
+	b, _ := fs.ReadFile(v.FS(), name)
+	copy(b, "EVIL")
+	if got, _ := fs.ReadFile(v.FS(), name); string(got) != "initramfs of kernel A" {
+		t.Errorf("ReadFile(%q) after a caller wrote into its copy = %q, want %q", name, got, "initramfs of kernel A")
+	}
+}
+
+// TestConfigs: a node's pxelinux config and iPXE script name the bundle's
+// digest paths.
+func TestConfigs(t *testing.T) {
+	v := bootfstest.New(t, "kernel A", true)
+	h := v.Digest().Encoded()
+	u := bootfstest.HTTPBase + "/bundles/" + h
+	tests := []struct{ name, want string }{
+		{"pxelinux.cfg/C0A818CB", "DEFAULT rambox\nLABEL rambox\n  KERNEL bundles/" + h + "/bzImage\n  APPEND initrd=bundles/" + h + "/initramfs.cpio.gz rw ip=dhcp rambox\n"},
+		{"pxelinux.cfg/C0A818CC", "DEFAULT rambox\nLABEL rambox\n  KERNEL bundles/" + h + "/bzImage\n  APPEND initrd=bundles/" + h + "/initramfs.cpio.gz rw ip=dhcp rambox shell\n"},
+		{"pxelinux.cfg/default", "DEFAULT rambox\nLABEL rambox\n  KERNEL bundles/" + h + "/bzImage\n  APPEND initrd=bundles/" + h + "/initramfs.cpio.gz rw ip=dhcp rambox\n"},
+		{"ipxe/" + bootfstest.MAC2 + ".ipxe", "#!ipxe\nkernel " + u + "/bzImage initrd=initramfs.cpio.gz rw ip=dhcp rambox shell\ninitrd " + u + "/initramfs.cpio.gz\nboot\n"},
+		{"ipxe/default.ipxe", "#!ipxe\nkernel " + u + "/bzImage initrd=initramfs.cpio.gz rw ip=dhcp rambox\ninitrd " + u + "/initramfs.cpio.gz\nboot\n"},
+	}
+	for _, tc := range tests {
+		if got, err := fs.ReadFile(v.FS(), tc.name); err != nil || string(got) != tc.want {
+			t.Errorf("ReadFile(%q) = %q, %v, want %q", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+func TestScript(t *testing.T) {
+	strict := bootfstest.New(t, "kernel A", false)
+	open := bootfstest.New(t, "kernel A", true)
+	mac1, _ := net.ParseMAC(strings.ToUpper(bootfstest.MAC1))
+	stranger, _ := net.ParseMAC("02:00:00:00:00:99")
+	for _, tc := range []struct {
+		v    *bootfs.View
+		mac  net.HardwareAddr
+		want string // the script's name; "" for an error
+	}{
+		{strict, mac1, "ipxe/" + bootfstest.MAC1 + ".ipxe"},
+		{open, mac1, "ipxe/" + bootfstest.MAC1 + ".ipxe"},
+		{open, stranger, "ipxe/default.ipxe"},
+		{strict, stranger, ""},
+	} {
+		got, err := tc.v.Script(tc.mac)
+		if tc.want == "" {
+			if !errors.Is(err, bootfs.ErrUnknownNode) || !strings.Contains(err.Error(), tc.mac.String()) {
+				t.Errorf("Script(%s) = %q, %v, want ErrUnknownNode naming the MAC", tc.mac, got, err)
+			}
+			continue
+		}
+		want, _ := fs.ReadFile(tc.v.FS(), tc.want)
+		if err != nil || string(got) != string(want) || !strings.Contains(string(got), bootfstest.HTTPBase+"/bundles/"+tc.v.Digest().Encoded()+"/bzImage ") {
+			t.Errorf("Script(%s) = %q, %v, want %s: %q, naming the digest's kernel URL", tc.mac, got, err, tc.want, want)
+		}
+	}
+}
+
+func TestInvalidPaths(t *testing.T) {
+	v := bootfstest.New(t, "kernel A", false)
+	h := v.Digest().Encoded()
+	for _, tc := range []struct {
+		name string
+		want error
+	}{
+		{"../pxelinux.0", fs.ErrInvalid},
+		{"/pxelinux.0", fs.ErrInvalid},
+		{"/etc/passwd", fs.ErrInvalid},
+		{"./pxelinux.0", fs.ErrInvalid},
+		{"bundles/" + h + "/../" + h + "/bzImage", fs.ErrInvalid},
+		{"pxelinux.0/", fs.ErrInvalid},
+		{"", fs.ErrInvalid},
+		{"etc/passwd", fs.ErrNotExist},
+		{"bundles/" + h + "/SHA256SUMS", fs.ErrNotExist},
+		{"bzImage", fs.ErrNotExist},
+	} {
+		f, err := v.FS().Open(tc.name)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("Open(%q) = %v, %v, want %v", tc.name, f, err, tc.want)
+		}
+		if _, err := fs.ReadFile(v.FS(), tc.name); !errors.Is(err, tc.want) {
+			t.Errorf("ReadFile(%q) = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	inv := bootfstest.Inventory(t, false)
+	l := bootfstest.Loaders(t)
+	o := bootfs.Options{HTTPBase: bootfstest.HTTPBase}
+	evil := bootfstest.Fetched("kernel A")
+	evil.Files["../x"] = []byte("x")
+	noKernel := bootfstest.Fetched("kernel A")
+	delete(noKernel.Files, bundle.Kernel)
+	badCmdline := bootfstest.Fetched("kernel A")
+	badCmdline.Info.KernelCmdline = "rw\nLABEL evil"
+	if err := os.Remove(filepath.Join(l.Dirs[0], bootfs.SnponlyFile)); err != nil {
+		t.Fatal(err)
+	}
+	good := bootfstest.Loaders(t)
+	for _, tc := range []struct {
+		what string
+		f    func() (*bootfs.View, error)
+		want string
+	}{
+		{"a missing loader", func() (*bootfs.View, error) { return bootfs.New(bootfstest.Fetched("k"), inv, l, o) }, "snponly.efi"},
+		{"a file name with ../", func() (*bootfs.View, error) { return bootfs.New(evil, inv, good, o) }, `"../x"`},
+		{"no kernel", func() (*bootfs.View, error) { return bootfs.New(noKernel, inv, good, o) }, "bzImage"},
+		{"a command line with a newline", func() (*bootfs.View, error) { return bootfs.New(badCmdline, inv, good, o) }, "kernelCmdline has a control character"},
+		{"no HTTPBase", func() (*bootfs.View, error) { return bootfs.New(bootfstest.Fetched("k"), inv, good, bootfs.Options{}) }, "HTTPBase"},
+		{"a relative HTTPBase", func() (*bootfs.View, error) {
+			return bootfs.New(bootfstest.Fetched("k"), inv, good, bootfs.Options{HTTPBase: "192.168.24.202:8080"})
+		}, "HTTPBase"},
+	} {
+		v, err := tc.f()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New with %s = %v, %v, want an error naming %s", tc.what, v, err, tc.want)
+		}
+	}
+	if _, err := bootfs.New(bootfstest.Fetched("k"), inv, l, o); !errors.Is(err, bootfs.ErrLoaderMissing) {
+		t.Errorf("New with a missing loader = %v, want ErrLoaderMissing", err)
+	}
+}
+
+func TestCurrent(t *testing.T) {
+	var c bootfs.Current
+	if v := c.Load(); v != nil {
+		t.Errorf("zero Current.Load() = %v, want nil", v)
+	}
+	a, b := bootfstest.New(t, "kernel A", false), bootfstest.New(t, "kernel B", false)
+	if a.Digest() == b.Digest() {
+		t.Fatalf("two kernels, one digest %s", a.Digest())
+	}
+	for _, v := range []*bootfs.View{a, b} {
+		c.Store(v)
+		if got := c.Load(); got != v {
+			t.Errorf("Load() after Store(%s) = %s", v.Digest(), got.Digest())
+		}
+	}
+}

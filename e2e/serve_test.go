@@ -21,6 +21,7 @@ import (
 	"rambox/selftest"
 	"rambox/serve/bootfs"
 	"rambox/serve/servetest"
+	"rambox/tftproot"
 )
 
 // The serve lab: a namespace whose bridge carries serverIP, with
@@ -395,7 +396,7 @@ func TestServeLabUEFI(t *testing.T) {
 		t.Fatal("network namespaces and tap devices need root")
 	}
 	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
-	for _, f := range []string{boot.OVMFCode, boot.OVMFVars, filepath.Join("/usr/lib/ipxe", bootfs.IPXEEFIFile)} {
+	for _, f := range []string{boot.OVMFCode, boot.OVMFVars, filepath.Join("/usr/lib/ipxe", tftproot.IPXEEFIFile)} {
 		if _, err := os.Stat(f); err != nil {
 			t.Fatalf("%v (ci/deps.sh installs ovmf and ipxe)", err)
 		}
@@ -413,8 +414,8 @@ func TestServeLabUEFI(t *testing.T) {
 	n := serveNodes[1]
 	l.boot(n, boot.FirmwareOVMF, boot.NICROMNone)
 	log := l.log.String()
-	if !logHas(log, "msg=dhcp", "mac="+n.mac, "bootfile="+bootfs.IPXEEFIFile) {
-		t.Errorf("serve did not hand %s %s:\n%s", n.mac, bootfs.IPXEEFIFile, log)
+	if !logHas(log, "msg=dhcp", "mac="+n.mac, "bootfile="+tftproot.IPXEEFIFile) {
+		t.Errorf("serve did not hand %s %s:\n%s", n.mac, tftproot.IPXEEFIFile, log)
 	}
 	digest := ref[strings.LastIndex(ref, ":")+1:]
 	if !logHas(log, "client="+n.ip+":", "path=/"+bootfs.BundlePath(digest, bundle.Kernel)+" ", "status=200") {

@@ -10,13 +10,13 @@ const (
 	BootFile = "pxelinux.0"
 	// LdlinuxFile is the syslinux core module pxelinux.0 loads.
 	LdlinuxFile = "ldlinux.c32"
-	// UndionlyFile, IPXEEFIFile and SnponlyEFIFile are iPXE's boot
+	// UndionlyFile, IPXEEFIFile and SnponlyFile are iPXE's boot
 	// loaders (Debian's ipxe package): for BIOS over the NIC's UNDI
 	// driver, for x86-64 UEFI with iPXE's own drivers, and for x86-64
 	// UEFI over the firmware's SNP driver.
-	UndionlyFile   = "undionly.kpxe"
-	IPXEEFIFile    = "ipxe.efi"
-	SnponlyEFIFile = "snponly.efi"
+	UndionlyFile = "undionly.kpxe"
+	IPXEEFIFile  = "ipxe.efi"
+	SnponlyFile  = "snponly.efi"
 	// ConfigDir holds pxelinux's per-client configs (01-<mac>, <HEXIP>, default).
 	ConfigDir = "pxelinux.cfg"
 	// KernelFile and InitramfsFile are the served kernel and initramfs:

@@ -7,16 +7,9 @@ import (
 	"rambox/tftproot"
 )
 
-// The names a View serves that the TFTP root does not have; the others
-// (pxelinux.0, ldlinux.c32, pxelinux.cfg/, bundles/<hex>/, the bundle's
-// file names) are tftproot's and bundle's.
+// The names a View serves beyond tftproot's (boot loaders, pxelinux.cfg/,
+// bundles/<hex>/) and bundle's (the bundle's file names).
 const (
-	// UndionlyFile is iPXE for BIOS PXE firmware, chained over its UNDI driver.
-	UndionlyFile = "undionly.kpxe"
-	// IPXEEFIFile is iPXE for UEFI x86-64 with its own NIC drivers.
-	IPXEEFIFile = "ipxe.efi"
-	// SnponlyFile is iPXE for UEFI x86-64 over the firmware's SNP driver.
-	SnponlyFile = "snponly.efi"
 	// ScriptDir holds the iPXE scripts: <mac>.ipxe per node, and
 	// DefaultScript when unknown clients are allowed.
 	ScriptDir = "ipxe"
@@ -28,7 +21,7 @@ const (
 )
 
 // LoaderFiles are the boot loaders a View serves at its root.
-var LoaderFiles = append(append([]string(nil), tftproot.BootloaderFiles...), UndionlyFile, IPXEEFIFile, SnponlyFile)
+var LoaderFiles = append(append([]string(nil), tftproot.BootloaderFiles...), tftproot.UndionlyFile, tftproot.IPXEEFIFile, tftproot.SnponlyFile)
 
 // DefaultLoaderDirs are where Debian's pxelinux, syslinux-common and ipxe
 // packages put the loaders.

@@ -18,6 +18,7 @@ import (
 	"rambox/bundle"
 	"rambox/serve/bootfs"
 	"rambox/serve/bootfs/bootfstest"
+	"rambox/tftproot"
 )
 
 func sum(b []byte) string {
@@ -101,10 +102,10 @@ func TestImmutable(t *testing.T) {
 		t.Fatal(err)
 	}
 	copy(f.Files[bundle.Kernel], "EVIL")
-	if err := os.WriteFile(filepath.Join(l.Dirs[0], bootfs.UndionlyFile), []byte("evil"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(l.Dirs[0], tftproot.UndionlyFile), []byte("evil"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]string{bootfs.BundlePath(v.Digest().Encoded(), bundle.Kernel): "kernel A", bootfs.UndionlyFile: "loader undionly.kpxe"} {
+	for name, want := range map[string]string{bootfs.BundlePath(v.Digest().Encoded(), bundle.Kernel): "kernel A", tftproot.UndionlyFile: "loader undionly.kpxe"} {
 		if got, err := fs.ReadFile(v.FS(), name); err != nil || string(got) != want {
 			t.Errorf("after the change, ReadFile(%q) = %q, %v, want %q", name, got, err, want)
 		}
@@ -205,7 +206,7 @@ func TestNewErrors(t *testing.T) {
 	delete(noKernel.Files, bundle.Kernel)
 	badCmdline := bootfstest.Fetched("kernel A")
 	badCmdline.Info.KernelCmdline = "rw\nLABEL evil"
-	if err := os.Remove(filepath.Join(l.Dirs[0], bootfs.SnponlyFile)); err != nil {
+	if err := os.Remove(filepath.Join(l.Dirs[0], tftproot.SnponlyFile)); err != nil {
 		t.Fatal(err)
 	}
 	good := bootfstest.Loaders(t)

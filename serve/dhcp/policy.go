@@ -8,6 +8,7 @@ import (
 	"github.com/insomniacslk/dhcp/iana"
 
 	"rambox/pxe"
+	"rambox/serve/bootfs"
 	"rambox/tftproot"
 )
 
@@ -55,12 +56,6 @@ var policy = []struct {
 	{archUEFI64, true, pxe.BootIPXE, scriptURL},
 }
 
-// ScriptPath is the HTTP path of a node's iPXE script; mac's String() is
-// lower-case and colon-separated.
-func ScriptPath(mac net.HardwareAddr) string {
-	return "/ipxe/" + mac.String() + ".ipxe"
-}
-
 // BootFile is the policy's answer for a client: a file name to fetch over
 // TFTP from the server, or the absolute URL of its iPXE script on
 // server:httpPort. ok is false when the architecture has no boot file.
@@ -71,7 +66,7 @@ func BootFile(arch iana.Arch, ipxe bool, boot pxe.BootMethod, mac net.HardwareAd
 			continue
 		}
 		if p.file == scriptURL {
-			return fmt.Sprintf("http://%s%s", netip.AddrPortFrom(server, uint16(httpPort)), ScriptPath(mac)), true
+			return fmt.Sprintf("http://%s%s", netip.AddrPortFrom(server, uint16(httpPort)), "/"+bootfs.ScriptName(mac)), true
 		}
 		return p.file, true
 	}

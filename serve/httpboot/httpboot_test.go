@@ -16,6 +16,7 @@ import (
 	"rambox/serve/bootfs"
 	"rambox/serve/bootfs/bootfstest"
 	"rambox/serve/httpboot"
+	"rambox/tftproot"
 )
 
 func etag(b []byte) string {
@@ -57,7 +58,7 @@ func TestGetHead(t *testing.T) {
 		{"GET", "/ipxe/" + bootfstest.MAC1 + ".ipxe", script, "text/plain; charset=utf-8"},
 		{"GET", "/ipxe/" + strings.ToUpper(bootfstest.MAC1) + ".ipxe", script, "text/plain; charset=utf-8"},
 		{"GET", "/pxelinux.cfg/C0A818CB", cfg, "text/plain; charset=utf-8"},
-		{"GET", "/" + bootfs.IPXEEFIFile, []byte("loader ipxe.efi"), "application/octet-stream"},
+		{"GET", "/" + tftproot.IPXEEFIFile, []byte("loader ipxe.efi"), "application/octet-stream"},
 	} {
 		r := do(h, tc.method, tc.path)
 		full := tc.want

@@ -137,8 +137,8 @@ func TestOptions(t *testing.T) {
 		}
 	}
 	// No options: plain RFC 1350, 512-byte blocks, no OACK.
-	if r := get(t, addr, 1, bootfs.UndionlyFile); r.oack != nil || string(r.data) != "loader undionly.kpxe" {
-		t.Errorf("RRQ %s without options = OACK %v, %q, want no OACK, %q", bootfs.UndionlyFile, r.oack, r.data, "loader undionly.kpxe")
+	if r := get(t, addr, 1, tftproot.UndionlyFile); r.oack != nil || string(r.data) != "loader undionly.kpxe" {
+		t.Errorf("RRQ %s without options = OACK %v, %q, want no OACK, %q", tftproot.UndionlyFile, r.oack, r.data, "loader undionly.kpxe")
 	}
 }
 

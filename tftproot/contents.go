@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"rambox/bundle"
 )
@@ -57,6 +58,7 @@ func (c *contents) record() []byte {
 func (c *contents) write(dir string) error {
 	rec := c.record()
 	dirs := []string{dir}
+	var written []string
 	for _, d := range c.Dirs {
 		p := filepath.Join(dir, filepath.FromSlash(d))
 		if err := os.Mkdir(p, 0o755); err != nil {
@@ -75,6 +77,7 @@ func (c *contents) write(dir string) error {
 		if err := writeFile(p, c.data[e.Name]); err != nil {
 			return err
 		}
+		written = append(written, p)
 		if i == 0 {
 			testHook("populate", p)
 		}
@@ -87,12 +90,25 @@ func (c *contents) write(dir string) error {
 	if err := writeFile(filepath.Join(dir, ContentsFile), rec); err != nil {
 		return err
 	}
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := syncDir(dirs[i]); err != nil {
-			return err
-		}
+	return syncAll(append(append(written, filepath.Join(dir, ContentsFile)), dirs...))
+}
+
+// syncAll fsyncs every path at once. Issued together, the filesystem
+// commits them in a few shared journal transactions instead of one each
+// (a pull writes ~20 files and directories: one by one, the fsyncs were
+// most of its time).
+func syncAll(paths []string) error {
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	for i, p := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = syncPath(p)
+		}()
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func contains(list []string, s string) bool {
@@ -205,16 +221,14 @@ func checkFile(p string, e bundle.FileEntry) error {
 	return nil
 }
 
-// writeFile creates p with b and fsyncs it.
+// writeFile creates p, which must not exist, with b; the caller fsyncs
+// it (syncAll).
 func writeFile(p string, b []byte) error {
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
 	_, err = f.Write(b)
-	if err == nil {
-		err = syncFile(f)
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -223,7 +237,10 @@ func writeFile(p string, b []byte) error {
 
 // syncDir fsyncs directory p, making the entries created or renamed in
 // it durable.
-func syncDir(p string) error {
+func syncDir(p string) error { return syncPath(p) }
+
+// syncPath fsyncs the file or directory p.
+func syncPath(p string) error {
 	f, err := os.Open(p)
 	if err != nil {
 		return err

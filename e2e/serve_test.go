@@ -423,6 +423,41 @@ func TestServeLabUEFI(t *testing.T) {
 	}
 }
 
+// TestServeLabSyslinuxEFI: OVMF without a NIC ROM and a node whose boot
+// is pxelinux. The firmware's own UEFI PXE asks (architecture 7) and gets
+// syslinux.efi over TFTP, which loads ldlinux.e64, the node's
+// pxelinux.cfg/ config, the kernel and the initramfs over TFTP too.
+// syslinux.efi boots kernels without EFI stub (linux-2.6.39, built
+// relocatable) as well: point RAMBOX_TEST_BUNDLE_DIR at one to check.
+func TestServeLabSyslinuxEFI(t *testing.T) {
+	requireE2E(t)
+	if os.Geteuid() != 0 {
+		t.Fatal("network namespaces and tap devices need root")
+	}
+	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
+	for _, f := range append([]string{boot.OVMFCode, boot.OVMFVars}, bootfs.DefaultLoaderDirs...) {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("%v (ci/deps.sh installs ovmf, pxelinux, syslinux-efi and ipxe)", err)
+		}
+	}
+	c := newCLI(t)
+	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":syslinux-efi")
+	bundleFile := filepath.Join(t.TempDir(), "bundle")
+	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := startLab(t, c, bundleFile, writeServeInventory(t))
+	n := serveNodes[0]
+	l.boot(n, boot.FirmwareOVMF, boot.NICROMNone)
+	log := l.log.String()
+	if !logHas(log, "msg=dhcp", "mac="+n.mac, "bootfile="+tftproot.SyslinuxEFIFile) {
+		t.Errorf("serve did not hand %s %s:\n%s", n.mac, tftproot.SyslinuxEFIFile, log)
+	}
+	if strings.Contains(log, "client="+n.ip+":") {
+		t.Errorf("%s (boot: pxelinux) used HTTP; want TFTP all the way:\n%s", n.name, log)
+	}
+}
+
 // TestServeLabProxy is case (4): ISC dhcpd hands out the addresses (no
 // PXE options at all), serve in proxy mode only the boot file; a SeaBIOS
 // client with QEMU's iPXE ROM boots through the HTTP script.

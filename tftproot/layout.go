@@ -17,6 +17,13 @@ const (
 	UndionlyFile = "undionly.kpxe"
 	IPXEEFIFile  = "ipxe.efi"
 	SnponlyFile  = "snponly.efi"
+	// SyslinuxEFIFile and LdlinuxE64File are syslinux's x86-64 UEFI
+	// loader and the core module it loads beside it (Debian's
+	// syslinux-efi). It boots kernels through the legacy boot protocol,
+	// so UEFI clients can boot a kernel without EFI stub, and it reads
+	// ConfigDir as pxelinux.0 does.
+	SyslinuxEFIFile = "syslinux.efi"
+	LdlinuxE64File  = "ldlinux.e64"
 	// ConfigDir holds pxelinux's per-client configs (01-<mac>, <HEXIP>, default).
 	ConfigDir = "pxelinux.cfg"
 	// KernelFile and InitramfsFile are the served kernel and initramfs:

@@ -21,11 +21,12 @@ const (
 )
 
 // LoaderFiles are the boot loaders a View serves at its root.
-var LoaderFiles = append(append([]string(nil), tftproot.BootloaderFiles...), tftproot.UndionlyFile, tftproot.IPXEEFIFile, tftproot.SnponlyFile)
+var LoaderFiles = append(append([]string(nil), tftproot.BootloaderFiles...), tftproot.UndionlyFile, tftproot.IPXEEFIFile, tftproot.SnponlyFile, tftproot.SyslinuxEFIFile, tftproot.LdlinuxE64File)
 
-// DefaultLoaderDirs are where Debian's pxelinux, syslinux-common and ipxe
-// packages put the loaders.
-var DefaultLoaderDirs = append(append([]string(nil), tftproot.DefaultBootloaderDirs...), "/usr/lib/ipxe")
+// DefaultLoaderDirs are where Debian's pxelinux, syslinux-common, ipxe and
+// syslinux-efi packages put the loaders (syslinux-efi: syslinux.efi under
+// SYSLINUX.EFI/, ldlinux.e64 with the other efi64 modules).
+var DefaultLoaderDirs = append(append([]string(nil), tftproot.DefaultBootloaderDirs...), "/usr/lib/ipxe", "/usr/lib/SYSLINUX.EFI/efi64", "/usr/lib/syslinux/modules/efi64")
 
 // ScriptName is the name of the iPXE script of the node with MAC mac:
 // ipxe/<mac>.ipxe, the MAC lower-case and colon-separated.

@@ -39,10 +39,12 @@ func TestNames(t *testing.T) {
 			"ipxe/" + bootfstest.MAC1 + ".ipxe",
 			"ipxe/" + bootfstest.MAC2 + ".ipxe",
 			"ldlinux.c32",
+			"ldlinux.e64",
 			"pxelinux.0",
 			"pxelinux.cfg/C0A818CB",
 			"pxelinux.cfg/C0A818CC",
 			"snponly.efi",
+			"syslinux.efi",
 			"undionly.kpxe",
 		}
 		if unknown {

@@ -36,8 +36,10 @@ var archClasses = map[iana.Arch]archClass{
 const scriptURL = "<script>"
 
 // policy is the boot file for every served combination. pxelinux.0 is a
-// BIOS program, so a UEFI node whose boot is pxelinux is still started
-// through iPXE: handing it pxelinux.0 would only fail in the firmware.
+// BIOS program, so a UEFI node whose boot is pxelinux gets syslinux.efi,
+// which reads the same pxelinux.cfg/ and boots through the legacy boot
+// protocol: kernels without EFI stub (linux-2.6.39) boot too, which
+// ipxe.efi cannot do.
 var policy = []struct {
 	arch archClass
 	ipxe bool // the client is already iPXE (user class "iPXE")
@@ -50,7 +52,7 @@ var policy = []struct {
 	// on to pxelinux.0 over TFTP (the seed's chain).
 	{archBIOS, true, pxe.BootPxelinux, tftproot.BootFile},
 	{archBIOS, true, pxe.BootIPXE, scriptURL},
-	{archUEFI64, false, pxe.BootPxelinux, tftproot.IPXEEFIFile},
+	{archUEFI64, false, pxe.BootPxelinux, tftproot.SyslinuxEFIFile},
 	{archUEFI64, false, pxe.BootIPXE, tftproot.IPXEEFIFile},
 	{archUEFI64, true, pxe.BootPxelinux, scriptURL},
 	{archUEFI64, true, pxe.BootIPXE, scriptURL},

@@ -117,6 +117,8 @@ func run(bin, key, bundleFile string, runs int) error {
 				return fmt.Errorf("boot %s (run %d): marks %s lack init or selftest-end", w.name, i, boot.FormatMarks(res.Marks))
 			}
 			fmt.Printf("%s %d init %.3f selftest-end %.3f\n", w.name, i, initAt.Seconds(), endAt.Seconds())
+			// Every mark, for reading where the time goes.
+			fmt.Fprintf(os.Stderr, "serveboot: %s run %d: %s\n", w.name, i, boot.FormatMarks(res.Marks))
 		}
 	}
 	return nil

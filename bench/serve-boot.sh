@@ -41,6 +41,7 @@ for ((i = 1; i <= runs; i++)); do
   record sample -id serve-boot.seed.init -title "$way /init ready, seed's dhcpd + tftpd-hpa (pxelinux)" -unit s -run "$i" -value "$seed_init"
   record sample -id serve-boot.seed.selftest -title "$way selftest done, seed's dhcpd + tftpd-hpa" -unit s -run "$i" -value "$seed_end"
   record sample -id serve-boot.ratio.http-tftp -title "$way /init ready: serve HTTP vs serve TFTP" -unit s -run "$i" -value "$http_init" -compare "$tftp_init"
+  record sample -id serve-boot.ratio.http-seed -title "$way /init ready: serve HTTP vs seed's tftpd-hpa" -unit s -run "$i" -value "$http_init" -compare "$seed_init"
   record sample -id serve-boot.ratio.serve-seed -title "$way /init ready: serve TFTP vs seed's tftpd-hpa (both pxelinux)" -unit s -run "$i" -value "$tftp_init" -compare "$seed_init"
 done
 record note "serve-boot: QEMU TCG on $(nproc) shared cores; times from QEMU's start to the serial log's marks" \

@@ -128,6 +128,8 @@ bench: deps engine toolchain
     bash bench/build.sh
     bash bench/pull.sh
     bash bench/boot.sh
+    bash bench/serve-boot.sh
+    bash bench/serve-load.sh
     go run ./bench/internal/report
 
 # Rewrite bench/REPORT.md and bench/build-stages.png from bench/results/.
@@ -137,6 +139,12 @@ bench-report:
 # PXE power-on -> selftest, memory, sizes, for the bundles `just demo` built.
 bench-boot: deps
     bash bench/boot.sh
+    go run ./bench/internal/report
+
+# rambox serve: PXE boots over HTTP and TFTP vs dhcpd + tftpd-hpa, TFTP and HTTP load on loopback, RSS.
+bench-serve: deps
+    bash bench/serve-boot.sh
+    bash bench/serve-load.sh
     go run ./bench/internal/report
 
 # pull + verify + layout of a bundle from the loopback registry.

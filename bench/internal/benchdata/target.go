@@ -15,9 +15,10 @@ type Target struct {
 	Unit  string // "" for a ratio
 }
 
-var targetRE = regexp.MustCompile(`^\s*(ratio\s*)?(<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([A-Za-z]+)?\s*$`)
+var targetRE = regexp.MustCompile(`^\s*(ratio\s*)?(<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([A-Za-z]+(?:/s)?)?\s*$`)
 
-// ParseTarget reads "ratio <= 0.50", "<= 3 s", "<= 1000 ms", "<= 1.6 MB".
+// ParseTarget reads "ratio <= 0.50", "<= 3 s", "<= 1000 ms", "<= 1.6 MB",
+// ">= 100 MB/s".
 // A ratio has no unit; a value target must name one.
 func ParseTarget(s string) (Target, error) {
 	m := targetRE.FindStringSubmatch(s)

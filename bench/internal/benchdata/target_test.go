@@ -85,7 +85,10 @@ func TestTargetMet(t *testing.T) {
 		{target: "< 3 s", v: 3, unit: "s", want: false},
 		{target: ">= 2 s", v: 2, unit: "s", want: true},
 		{target: "> 2 s", v: 2, unit: "s", want: false},
+		{target: ">= 100 MB/s", v: 120, unit: "MB/s", want: true},
+		{target: ">= 100 MB/s", v: 80, unit: "MB/s", want: false},
 		{target: "<= 3 s", v: 3, unit: "B", wantErr: true},     // time vs size
+		{target: ">= 1 MB/s", v: 3, unit: "MB", wantErr: true}, // rate vs size
 		{target: "ratio <= 1", v: 3, unit: "s", wantErr: true}, // a value for a ratio target
 		{target: "<= 3 s", v: 3, unit: "", wantErr: true},      // a ratio for a value target
 	}

@@ -14,15 +14,16 @@ type unit struct {
 }
 
 // units are the units samples and targets may use. MB is 10^6 bytes,
-// MiB 2^20.
+// MiB 2^20; MB/s is a throughput.
 var units = map[string]unit{
-	"ms":  {"time", 1e-3},
-	"s":   {"time", 1},
-	"B":   {"size", 1},
-	"KB":  {"size", 1e3},
-	"MB":  {"size", 1e6},
-	"KiB": {"size", 1 << 10},
-	"MiB": {"size", 1 << 20},
+	"ms":   {"time", 1e-3},
+	"s":    {"time", 1},
+	"B":    {"size", 1},
+	"KB":   {"size", 1e3},
+	"MB":   {"size", 1e6},
+	"KiB":  {"size", 1 << 10},
+	"MiB":  {"size", 1 << 20},
+	"MB/s": {"rate", 1e6},
 }
 
 func unitNames() string {

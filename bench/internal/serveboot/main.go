@@ -19,10 +19,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"rambox/bench/internal/syncbuf"
 	"rambox/boot"
 )
 
@@ -45,24 +45,6 @@ func main() {
 		fmt.Fprintf(os.Stderr, "serveboot: %v\n", err)
 		os.Exit(1)
 	}
-}
-
-// syncBuffer is serve's log, written by its process and read here.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func run(bin, key, bundleFile string, runs int) error {
@@ -88,7 +70,7 @@ func run(bin, key, bundleFile string, runs int) error {
 	argv := ns.Command(bin, "serve", "--bundle-file", bundleFile, "--key", key, "--inventory", inventory,
 		"--state", filepath.Join(dir, "state"), "--interface", ns.Bridge(), "--dhcp", "full",
 		"--http", server+":80", "--tftp", server+":69")
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {

@@ -35,6 +35,7 @@ import (
 
 	"pack.ag/tftp"
 
+	"rambox/bench/internal/syncbuf"
 	"rambox/bundle"
 	"rambox/serve/bootfs"
 )
@@ -112,7 +113,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	serveLog := &syncBuffer{}
+	serveLog := &syncbuf.Buffer{}
 	serve := exec.Command(o.bin, "serve", "--bundle-file", o.bundleFile, "--key", o.key, "--inventory", o.inventory,
 		"--state", filepath.Join(dir, "state"), "--dhcp", "off", "--http", httpAddr, "--tftp", serveTFTP)
 	serve.Stdout, serve.Stderr = serveLog, serveLog
@@ -127,7 +128,7 @@ func run(o options) error {
 	}
 	// As boot/netns.go starts it, on its own port, in the foreground.
 	tftpd := exec.Command("in.tftpd", "--foreground", "--secure", "--user", "root", "--address", tftpdAddr, filepath.Join(dir, "tftpd"))
-	var tftpdLog syncBuffer
+	var tftpdLog syncbuf.Buffer
 	tftpd.Stdout, tftpd.Stderr = &tftpdLog, &tftpdLog
 	if err := tftpd.Start(); err != nil {
 		return fmt.Errorf("in.tftpd: %w", err)
@@ -322,22 +323,4 @@ func tail(s string) string {
 		return s[len(s)-4000:]
 	}
 	return s
-}
-
-// syncBuffer is a process's log, written by it and read here.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -43,3 +43,16 @@ timed() {
     printf -v "$_var" '%d.%03d' $((_ns / 1000000000)) $((_ns / 1000000 % 1000))
   fi
 }
+
+# publish_built BUNDLE: after bench_init, signs the built bundle dir BUNDLE
+# with a fresh key ($work/cosign.key, .pub) into the OCI layout $work/oci
+# and prints its pinned ref. A bundle not built is an error naming it.
+publish_built() {
+  if [[ ! -f $1/bundle.json ]]; then
+    echo "bench: $1 not built (just demo builds it)" >&2
+    return 1
+  fi
+  export COSIGN_PASSWORD=bench
+  "$work/rambox" keygen --dir "$work" >/dev/null
+  "$work/rambox" publish --bundle "$1" --to "oci:$work/oci:$(basename "$1")" --key "$work/cosign.key"
+}

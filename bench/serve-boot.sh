@@ -11,15 +11,9 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 runs=${RUNS:-5}
 dir=artifacts/linux-6.1
-if [[ ! -f $dir/bundle.json ]]; then
-  echo "bench: $dir not built (just demo builds it)" >&2
-  exit 1
-fi
 bench_init serve-boot
 go build -o "$work/serveboot" ./bench/internal/serveboot
-export COSIGN_PASSWORD=bench
-"$work/rambox" keygen --dir "$work" >/dev/null
-ref=$("$work/rambox" publish --bundle "$dir" --to "oci:$work/oci:linux-6.1" --key "$work/cosign.key")
+ref=$(publish_built "$dir")
 echo "$ref" >"$work/bundle"
 "$work/rambox" pull "$ref" --key "$work/cosign.pub" --tftp-root "$work/tftp" --inventory ci/demo/nodes.yaml >/dev/null
 for ((i = 1; i <= runs; i++)); do

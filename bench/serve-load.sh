@@ -11,15 +11,9 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 runs=${RUNS:-5}
 dir=artifacts/linux-6.1
-if [[ ! -f $dir/bundle.json ]]; then
-  echo "bench: $dir not built (just demo builds it)" >&2
-  exit 1
-fi
 bench_init serve-load
 go build -o "$work/serveload" ./bench/internal/serveload
-export COSIGN_PASSWORD=bench
-"$work/rambox" keygen --dir "$work" >/dev/null
-"$work/rambox" publish --bundle "$dir" --to "oci:$work/oci:linux-6.1" --key "$work/cosign.key" >"$work/bundle"
+publish_built "$dir" >"$work/bundle"
 for ((i = 1; i <= runs; i++)); do
   "$work/serveload" -rambox "$work/rambox" -key "$work/cosign.pub" -bundle-file "$work/bundle" -bundle-dir "$dir" \
     -inventory ci/demo/nodes.yaml >"$work/load.txt"

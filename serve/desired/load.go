@@ -123,7 +123,12 @@ func (f *file) check(path, dir string) (*Config, error) {
 		default:
 			bad(who, "promote", "%q is neither %q nor %q", gf.Promote, PromoteOnSuccess, PromoteManual)
 		}
-		g.Trust = gf.Trust.check(dir, func(field, format string, a ...any) { bad(who, "trust."+field, format, a...) })
+		g.Trust = gf.Trust.check(dir, func(field, format string, a ...any) {
+			if field != "" {
+				field = "." + field
+			}
+			bad(who, "trust"+field, format, a...)
+		})
 		c.Groups = append(c.Groups, g)
 	}
 	if len(errs) > 0 {

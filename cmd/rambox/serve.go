@@ -19,8 +19,9 @@ import (
 )
 
 func runServe(args []string) error {
-	fs := newFlagSet("serve", "--bundle REF@sha256:HEX --key cosign.pub --inventory nodes.yaml --state DIR [--interface IF] [--dhcp full|proxy|off] [--http ADDR] [--tftp ADDR]")
+	fs := newFlagSet("serve", "{--bundle REF@sha256:HEX --key cosign.pub --inventory nodes.yaml | --config serve.yaml} --state DIR [--interface IF] [--dhcp full|proxy|off] [--http ADDR] [--tftp ADDR]")
 	var cfg serve.Config
+	fs.StringVar(&cfg.ConfigFile, "config", "", "instead of --bundle, --key and --inventory, a serve.yaml `file`: node groups, each with its pinned bundle, trust and canaries (re-read on SIGHUP and when it changes)")
 	bundle := fs.String("bundle", "", "the bundle to serve, pinned: `REF`@sha256:HEX or oci:DIR@sha256:HEX")
 	fs.StringVar(&cfg.BundleFile, "bundle-file", "", "instead of --bundle, a `file` holding the pinned ref: re-read on SIGHUP, a new ref there switches the served bundle once it verifies")
 	addTrustFlags(fs, &cfg.Trust)

@@ -15,7 +15,10 @@ import (
 const FetchTimeout = 10 * time.Second
 
 // APIPath is where Handler serves the whole Snapshot.
-const APIPath = "/api/v1/status"
+const APIPath = APIPrefix + "status"
+
+// APIPrefix is where the JSON API lives (serve routes it here).
+const APIPrefix = "/api/v1/"
 
 // Fetch gets the Snapshot from the status server at server (a base URL
 // such as http://10.0.0.1:8080, or host:port). c may be nil for

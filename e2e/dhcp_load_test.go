@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"rambox/serve/dhcp/dhcpload"
 	"rambox/boot"
+	"rambox/serve/dhcp/dhcpload"
 	"rambox/serve/servetest"
 )
 

@@ -16,8 +16,8 @@ import (
 	"os"
 	"time"
 
-	"rambox/serve/dhcp/dhcpload"
 	"rambox/pxe"
+	"rambox/serve/dhcp/dhcpload"
 )
 
 // Output is what dhcpload prints.

@@ -11,6 +11,7 @@
 package dhcpload
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -210,6 +211,9 @@ func exchange(ctx context.Context, conn net.PacketConn, o *Options, m *dhcpv4.DH
 		for {
 			select {
 			case r := <-replies:
+				if !bytes.Equal(r.ClientHWAddr, m.ClientHWAddr) {
+					continue // our transaction ID, someone else's MAC: not for us
+				}
 				switch r.MessageType() {
 				case want:
 					t.Stop()

@@ -147,6 +147,11 @@ bench-serve: deps
     bash bench/serve-load.sh
     go run ./bench/internal/report
 
+# The status server with 1,000 nodes on record: /api/v1/status and / p50, p99 (no deps: loopback only).
+bench-status:
+    bash bench/status.sh
+    go run ./bench/internal/report
+
 # pull + verify + layout of a bundle from the loopback registry.
 bench-pull: deps
     bash bench/pull.sh

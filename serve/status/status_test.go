@@ -134,9 +134,9 @@ func TestHandlerJSON(t *testing.T) {
 		code         int
 		body         string // a substring
 	}{
-		{"GET", "/api/v1/groups", 200, `"name": "db"`},
-		{"GET", "/api/v1/nodes", 200, `"name": "pxe02"`},
-		{"GET", "/api/v1/nodes/pxe01", 200, `"ip": "10.0.0.11"`},
+		{"GET", "/api/v1/groups", 200, `"name":"db"`},
+		{"GET", "/api/v1/nodes", 200, `"name":"pxe02"`},
+		{"GET", "/api/v1/nodes/pxe01", 200, `"ip":"10.0.0.11"`},
 		{"GET", "/api/v1/nodes/nope", 404, `node \"nope\": not known`},
 		{"HEAD", "/api/v1/status", 200, ""},
 		{"HEAD", "/", 200, ""},

@@ -3,6 +3,7 @@ package status
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,6 +41,10 @@ func Fetch(ctx context.Context, server string, c *http.Client) (Snapshot, error)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
+		// The URL is named once, here, not again by net/http's url.Error.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return Snapshot{}, fmt.Errorf("status %s: %w", u, err)
 	}
 	defer resp.Body.Close()

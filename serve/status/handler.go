@@ -56,7 +56,9 @@ func nonNil[T any](s []T) []T {
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.MarshalIndent(v, "", "  ")
+	// Compact: with 1,000 nodes indenting costs a third more bytes and
+	// time; `rambox status --json` indents.
+	b, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

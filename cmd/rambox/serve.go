@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -35,6 +36,15 @@ func runServe(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if cfg.ConfigFile != "" {
+		// serve.yaml holds each group's trust: the flags' defaults
+		// (--key cosign.pub) do not apply; one given is refused by Validate.
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || trustFlags[f.Name] })
+		if !given {
+			cfg.Trust = pull.Trust{}
+		}
+	}
 	if *bundle != "" {
 		ref, err := ocibundle.ParseRef(*bundle)
 		if err != nil {
@@ -46,6 +56,9 @@ func runServe(args []string) error {
 	defer stop()
 	return serve.Run(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 }
+
+// trustFlags are the flags addTrustFlags adds.
+var trustFlags = map[string]bool{"key": true, "certificate-identity": true, "certificate-oidc-issuer": true, "signed-identity": true, "threshold": true}
 
 // serveBoot boots one client as `rambox boot --serve-bundle` asks: this
 // binary's `rambox serve` alone (DHCP full, TFTP, HTTP) in a private

@@ -29,6 +29,10 @@ func TestFileKind(t *testing.T) {
 		if got := FileKind(c.in); got != c.want {
 			t.Errorf("FileKind(%q) = %q, want %q", c.in, got, c.want)
 		}
+		// Idempotent: serve reduces names before Transfer reduces them again.
+		if got := FileKind(FileKind(c.in)); got != c.want {
+			t.Errorf("FileKind(FileKind(%q)) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }
 

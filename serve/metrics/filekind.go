@@ -22,7 +22,13 @@ const (
 // ipxe.efi...), "script" for iPXE scripts, "config" for pxelinux configs,
 // "other" for the rest. Digest-named paths (bundles/<hex>/bzImage) and
 // per-node names (01-<mac>, <mac>.ipxe) thus fold into a fixed, small set.
+// A kind is its own kind, so a caller that already reduced a name may pass
+// it to Transfer, which reduces it again.
 func FileKind(name string) string {
+	switch name {
+	case KindScript, KindConfig, KindOther:
+		return name
+	}
 	name = strings.TrimPrefix(path.Clean("/"+name), "/")
 	base := path.Base(name)
 	switch {

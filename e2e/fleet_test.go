@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +21,7 @@ import (
 	"rambox/bundle"
 	"rambox/serve"
 	"rambox/serve/bootfs"
+	"rambox/serve/metrics/metricstest"
 	"rambox/serve/records"
 	"rambox/serve/servetest"
 	"rambox/serve/status"
@@ -270,38 +270,22 @@ func TestFleetCanary(t *testing.T) {
 	if err != nil {
 		t.Fatalf("/metrics: %v: %s", err, metrics)
 	}
-	check := exec.Command("promtool", "check", "metrics")
-	check.Stdin = strings.NewReader(string(metrics))
-	if out, err := check.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	if err := metricstest.Promtool(context.Background(), metrics); err != nil {
+		t.Error(err)
+	}
+	values, err := metricstest.Values(metrics)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, want := range []struct {
 		digest, result string
-		n              int
+		n              float64
 	}{{dB, records.ResultPass, 2}, {dBad, records.ResultFail, 1}} {
-		if got := counter(string(metrics), "rambox_boots_total", want.digest, want.result); got != want.n {
-			t.Errorf("rambox_boots_total{digest=%s,result=%s} = %d, want %d", want.digest, want.result, got, want.n)
+		key := metricstest.Key("rambox_boots_total", map[string]string{"digest": want.digest, "result": want.result})
+		if got := values[key]; got != want.n {
+			t.Errorf("%s = %v, want %v", key, got, want.n)
 		}
 	}
-}
-
-// counter is the value of a metric series whose labels hold every one of
-// labels ("" when absent: -1).
-func counter(metrics, name string, labels ...string) int {
-	for _, line := range strings.Split(metrics, "\n") {
-		if !strings.HasPrefix(line, name+"{") {
-			continue
-		}
-		all := true
-		for _, l := range labels {
-			all = all && strings.Contains(line, `"`+l+`"`)
-		}
-		if f := strings.Fields(line); all && len(f) == 2 {
-			v, _ := strconv.ParseFloat(f[1], 64)
-			return int(v)
-		}
-	}
-	return -1
 }
 
 // chromiumPage loads url in real headless Chromium inside the lab's

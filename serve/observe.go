@@ -91,7 +91,7 @@ func (o *observer) dhcp(e dhcp.Exchange) {
 // name.
 func (o *observer) transfer(proto string, client netip.Addr, name string, size int64) {
 	name = strings.TrimPrefix(name, "/")
-	o.metrics.Transfer(proto, metrics.FileKind(name), size)
+	o.metrics.Transfer(proto, name, size)
 	mac, ok := o.macOf(client)
 	if !ok {
 		return

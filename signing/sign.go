@@ -6,6 +6,7 @@ package signing
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -25,8 +26,9 @@ import (
 
 // Signatures are stored the way cosign stores them, so `cosign verify
 // --key cosign.pub REF` accepts a bundle rambox signed: a "simple signing"
-// payload naming the manifest digest, as the one layer of an image tagged
-// sha256-<hex>.sig, with the base64 signature in a layer annotation.
+// payload naming the manifest digest, as a layer of an image tagged
+// sha256-<hex>.sig, with the base64 signature in a layer annotation: one
+// layer per signature, so several keys can sign one bundle.
 // (Keyless OIDC signing would add a certificate annotation to the same
 // layer; the verifier below is the seam for it.)
 const (
@@ -62,6 +64,13 @@ func (s KeySigner) Sign(ctx context.Context, target oras.Target, ref ocibundle.R
 	return err
 }
 
+// writeSignature adds a signature of subject by signer to subject's .sig
+// manifest, keeping the signatures already there, as cosign does: a
+// release key can co-sign a bundle CI signed, for a k-of-n policy. When
+// signer's key has signed the same payload already, nothing is written
+// (signing twice is one signature; ECDSA's would differ byte for byte).
+// Two signers racing on the same digest can still lose one signature:
+// the registry has no compare-and-swap on a tag.
 func writeSignature(ctx context.Context, target oras.Target, subject ocispec.Descriptor, dockerRef string, signer signature.Signer) (ocispec.Descriptor, error) {
 	p, err := json.Marshal(payload.SimpleContainerImage{Critical: payload.Critical{
 		Identity: payload.Identity{DockerReference: dockerRef},
@@ -71,23 +80,38 @@ func writeSignature(ctx context.Context, target oras.Target, subject ocispec.Des
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
+	layer := content.NewDescriptorFromBytes(SignatureMediaType, p)
+	prev, layers, err := signatureLayers(ctx, target, subject)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	if done, err := signedBy(signer, layers, layer, p); err != nil || done {
+		return prev, err
+	}
 	sig, err := signer.SignMessage(bytes.NewReader(p))
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("signing %s: %w", subject.Digest, err)
 	}
-	layer := content.NewDescriptorFromBytes(SignatureMediaType, p)
 	layer.Annotations = map[string]string{SignatureAnnotation: base64.StdEncoding.EncodeToString(sig)}
+	layers = append(layers, layer)
+	if len(layers) > ocibundle.MaxSignatureLayers {
+		return ocispec.Descriptor{}, fmt.Errorf("%s: %w: %d signatures, limit %d", subject.Digest, ocibundle.ErrTooLarge, len(layers), ocibundle.MaxSignatureLayers)
+	}
 	// An image config like cosign's, so image tooling can read the .sig.
+	diffIDs := make([]string, len(layers))
+	for i, l := range layers {
+		diffIDs[i] = l.Digest.String()
+	}
 	cfgJSON, _ := json.Marshal(map[string]any{
 		"architecture": "", "os": "", "config": map[string]any{},
-		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{layer.Digest.String()}},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
 	})
 	cfg := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfgJSON)
 	manifest, _ := json.Marshal(ocispec.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: ocispec.MediaTypeImageManifest,
 		Config:    cfg,
-		Layers:    []ocispec.Descriptor{layer},
+		Layers:    layers,
 	})
 	mdesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageManifest, manifest)
 	for _, b := range []struct {
@@ -102,4 +126,51 @@ func writeSignature(ctx context.Context, target oras.Target, subject ocispec.Des
 		return ocispec.Descriptor{}, fmt.Errorf("tagging signature: %w", err)
 	}
 	return mdesc, nil
+}
+
+// signatureLayers returns subject's .sig manifest and its layers, as
+// stored; none when it has no signature yet.
+func signatureLayers(ctx context.Context, target oras.Target, subject ocispec.Descriptor) (ocispec.Descriptor, []ocispec.Descriptor, error) {
+	desc, err := target.Resolve(ctx, SignatureTag(subject.Digest))
+	if errors.Is(err, errdef.ErrNotFound) {
+		return ocispec.Descriptor{}, nil, nil
+	}
+	if err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("%s: looking up its signatures: %w", subject.Digest, err)
+	}
+	raw, err := ocibundle.FetchLimited(ctx, target, desc, ocibundle.MaxManifestSize)
+	if err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("%s: signature manifest: %w", subject.Digest, err)
+	}
+	var m ocispec.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("%s: signature manifest %s: %w", subject.Digest, desc.Digest, err)
+	}
+	return desc, m.Layers, nil
+}
+
+// signedBy reports whether one of layers is a signature of payload p (the
+// layer `layer` describes) that signer's own key verifies.
+func signedBy(signer signature.Signer, layers []ocispec.Descriptor, layer ocispec.Descriptor, p []byte) (bool, error) {
+	pub, err := signer.PublicKey()
+	if err != nil {
+		return false, err
+	}
+	v, err := signature.LoadVerifier(pub, crypto.SHA256)
+	if err != nil {
+		return false, err
+	}
+	for _, l := range layers {
+		if l.Digest != layer.Digest || l.MediaType != SignatureMediaType {
+			continue
+		}
+		sig, err := base64.StdEncoding.DecodeString(l.Annotations[SignatureAnnotation])
+		if err != nil {
+			continue
+		}
+		if v.VerifySignature(bytes.NewReader(sig), bytes.NewReader(p)) == nil {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"keygen":     {"make a cosign-compatible signing key pair", runKeygen},
 	"public-key": {"print the public key (cosign.pub) of a cosign private key", runPublicKey},
 	"publish":    {"push a built bundle as a signed OCI artifact; prints the pinned ref", runPublish},
+	"sign":       {"add a signature to a published bundle and its attachments (a second key, for k-of-n)", runSign},
 	"verify":     {"check a published bundle's signature and blobs", runVerify},
 	"pull":       {"fetch a pinned, verified bundle into a TFTP root (atomic switch)", runPull},
 	"rollback":   {"make the previous bundle in a TFTP root current again", runRollback},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 
 	"rambox/ocibundle"
 	"rambox/pull"
@@ -11,10 +12,41 @@ import (
 )
 
 func addTrustFlags(fs *flag.FlagSet, t *pull.Trust) {
-	fs.StringVar(&t.Key, "key", "cosign.pub", "cosign public `key`")
+	t.Key = "cosign.pub"
+	fs.Var(&keysFlag{t: t}, "key", "cosign public `key`; repeat it to require --threshold of several keys")
+	fs.IntVar(&t.Threshold, "threshold", 0, "with several --key: how many of them must have signed (default all)")
 	fs.StringVar(&t.CertIdentity, "certificate-identity", "", "trust keyless signatures by this `identity` (checked by the cosign CLI) instead of --key")
 	fs.StringVar(&t.CertIssuer, "certificate-oidc-issuer", "", "the OIDC `issuer` of --certificate-identity")
 	fs.StringVar(&t.SignedIdentity, "signed-identity", "", "the `repository` signatures must name, when pulling from a mirror of it (default: the one pulled from)")
+}
+
+// keysFlag is --key: once, the one key trusted (Trust.Key, as it always
+// was); again, the keys of a k-of-n policy (Trust.Keys).
+type keysFlag struct {
+	t   *pull.Trust
+	set bool // given at all: the first --key replaces the default
+}
+
+func (f *keysFlag) String() string {
+	if f == nil || f.t == nil {
+		return ""
+	}
+	if len(f.t.Keys) > 0 {
+		return strings.Join(f.t.Keys, ",")
+	}
+	return f.t.Key
+}
+
+func (f *keysFlag) Set(v string) error {
+	switch {
+	case !f.set:
+		f.t.Key, f.set = v, true
+	case len(f.t.Keys) == 0:
+		f.t.Keys, f.t.Key = []string{f.t.Key, v}, ""
+	default:
+		f.t.Keys = append(f.t.Keys, v)
+	}
+	return nil
 }
 
 func addVerifyFlags(fs *flag.FlagSet, o *pull.VerifyOptions) {

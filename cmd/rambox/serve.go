@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -115,6 +116,12 @@ func trustArgs(t pull.Trust) []string {
 		if f.v != "" {
 			args = append(args, f.flag, f.v)
 		}
+	}
+	for _, k := range t.Keys {
+		args = append(args, "--key", k)
+	}
+	if t.Threshold != 0 {
+		args = append(args, "--threshold", strconv.Itoa(t.Threshold))
 	}
 	return args
 }

@@ -93,6 +93,9 @@ type Result struct {
 	// DST and found there already; Bytes is the size of those written.
 	Copied, Skipped int
 	Bytes           int64
+	// Ignored are SRC's referrers of types rambox does not attach (a
+	// scanner's report): not verified, so not copied.
+	Ignored []ocispec.Descriptor
 }
 
 // Mirror copies o.Src's bundle, attachments and signatures to o.Dst, and
@@ -120,6 +123,7 @@ func Mirror(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("SRC: %w", err)
 	}
+	res.Ignored = v.Ignored
 	src, err := o.Src.OpenWith(o.Timeouts)
 	if err != nil {
 		return Result{}, err

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -94,11 +95,23 @@ func TestOptionsValidate(t *testing.T) {
 
 // TestMirrorLayout mirrors a signed bundle into another layout, and that
 // mirror into a third: each verifies against the original identity (and
-// only against it), carries both attachments and the tag, and mirroring
-// again copies nothing.
+// only against it), carries both attachments and the tag but not an
+// unsigned referrer of another type, and mirroring again copies nothing.
 func TestMirrorLayout(t *testing.T) {
 	ctx := context.Background()
 	src, _, pub := signed(t, "kernel-layout")
+	srcStore, err := oci.New(src.Layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, err := srcStore.Resolve(ctx, src.Digest.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan, err := ocibundle.Attach(ctx, srcStore, subject, ocibundle.Attachment{ArtifactType: "application/vnd.example.scan+json", Name: "scan.json", Content: []byte("{}")}, time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
 	dst := ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "mirror"), Tag: "v1"}
 	res, err := mirror.Mirror(ctx, mirror.Options{Src: src, Dst: dst, Trust: pull.Trust{Key: pub}})
 	if err != nil {
@@ -122,9 +135,15 @@ func TestMirrorLayout(t *testing.T) {
 	if _, err := pull.Verify(ctx, pull.VerifyOptions{Ref: res.Ref, Trust: pull.Trust{Key: pub}}); !errors.Is(err, signing.ErrOtherIdentity) {
 		t.Errorf("verify at the mirror without --signed-identity = %v, want %v", err, signing.ErrOtherIdentity)
 	}
+	if len(res.Ignored) != 1 || res.Ignored[0].Digest != scan.Digest {
+		t.Errorf("Mirror ignored %v, want the scanner's report %s", res.Ignored, scan.Digest)
+	}
 	store, err := oci.New(dst.Layout)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if ok, err := store.Exists(ctx, scan); ok || err != nil {
+		t.Errorf("the unverified referrer %s is at the mirror (%v)", scan.Digest, err)
 	}
 	if d, err := store.Resolve(ctx, "v1"); err != nil || d.Digest != src.Digest {
 		t.Errorf("tag v1 at the mirror = %s, %v; want %s", d.Digest, err, src.Digest)

@@ -31,6 +31,9 @@ func runMirror(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "rambox mirror: verified %s and its copy at %s: %d manifests, %d blobs and manifests copied (%d bytes), %d already there\n",
 		o.Src.Pinned(), o.Dst, len(res.Manifests), res.Copied, res.Bytes, res.Skipped)
+	for _, d := range res.Ignored {
+		fmt.Fprintf(os.Stderr, "rambox mirror: left behind referrer %s (%s: not a rambox attachment, not verified)\n", d.Digest, d.ArtifactType)
+	}
 	fmt.Fprintf(os.Stderr, "rambox mirror: its signatures name %s: pull with --signed-identity %s\n", res.SignedIdentity, res.SignedIdentity)
 	fmt.Println(res.Ref)
 	return nil

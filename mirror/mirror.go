@@ -153,24 +153,23 @@ func Mirror(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	var added []ocispec.Descriptor
 	stats := &copyStats{}
 	res.Manifests, err = copyBundle(ctx, stage, dst, v, stats)
-	added = stats.addedManifests
 	res.Copied, res.Skipped, res.Bytes = stats.copied, stats.skipped, stats.bytes
 	if err != nil {
-		return res, errors.Join(fmt.Errorf("DST %s: copying: %w", o.Dst, err), undo(ctx, dst, o.Dst, added))
+		return res, errors.Join(fmt.Errorf("DST %s: copying: %w", o.Dst, err), undo(ctx, dst, o.Dst, stats.added))
 	}
-	res.Ref = ocibundle.Ref{Layout: o.Dst.Layout, Repo: o.Dst.Repo, Digest: v.Ref.Digest}
 	// After: the copy, as a puller at DST will check it.
-	if _, err := verify(res.Ref); err != nil {
-		return res, errors.Join(fmt.Errorf("DST %s: %w: %w", o.Dst, ErrDstUnverified, err), undo(ctx, dst, o.Dst, added))
+	at := ocibundle.Ref{Layout: o.Dst.Layout, Repo: o.Dst.Repo, Digest: v.Ref.Digest}
+	if _, err := verify(at); err != nil {
+		return res, errors.Join(fmt.Errorf("DST %s: %w: %w", o.Dst, ErrDstUnverified, err), undo(ctx, dst, o.Dst, stats.added))
 	}
 	if o.Dst.Tag != "" {
 		if err := dst.Tag(ctx, v.Bundle.Manifest, o.Dst.Tag); err != nil {
 			return res, fmt.Errorf("DST %s: tagging: %w", o.Dst, err)
 		}
 	}
+	res.Ref = at
 	return res, nil
 }
 
@@ -181,7 +180,7 @@ func Mirror(ctx context.Context, o Options) (Result, error) {
 func copyBundle(ctx context.Context, src oras.ReadOnlyTarget, dst oras.Target, v *pull.Verified, stats *copyStats) ([]ocispec.Descriptor, error) {
 	opts := oras.DefaultCopyGraphOptions
 	if stats != nil {
-		stats.hook(ctx, dst, &opts)
+		stats.hook(&opts)
 	}
 	roots := []ocispec.Descriptor{v.Bundle.Manifest}
 	for _, a := range v.Attached {
@@ -212,17 +211,17 @@ type copyStats struct {
 	mu              sync.Mutex
 	copied, skipped int
 	bytes           int64
-	addedManifests  []ocispec.Descriptor
+	added           []ocispec.Descriptor // manifests only
 }
 
-func (s *copyStats) hook(ctx context.Context, dst oras.Target, opts *oras.CopyGraphOptions) {
+func (s *copyStats) hook(opts *oras.CopyGraphOptions) {
 	opts.PostCopy = func(_ context.Context, d ocispec.Descriptor) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.copied++
 		s.bytes += d.Size
 		if isManifest(d) {
-			s.addedManifests = append(s.addedManifests, d)
+			s.added = append(s.added, d)
 		}
 		return nil
 	}

@@ -130,6 +130,8 @@ bench: deps engine toolchain
     bash bench/boot.sh
     bash bench/serve-boot.sh
     bash bench/serve-load.sh
+    bash bench/dhcp-load.sh
+    bash bench/status.sh
     go run ./bench/internal/report
 
 # Rewrite bench/REPORT.md and bench/build-stages.png from bench/results/.
@@ -145,6 +147,16 @@ bench-boot: deps
 bench-serve: deps
     bash bench/serve-boot.sh
     bash bench/serve-load.sh
+    go run ./bench/internal/report
+
+# rambox serve --dhcp full: 1,000 simulated DHCP clients from a second netns; offers/s, p50/p99 latency.
+bench-dhcp: deps
+    bash bench/dhcp-load.sh
+    go run ./bench/internal/report
+
+# The status server with 1,000 nodes on record: /api/v1/status and / p50, p99 (no deps: loopback only).
+bench-status:
+    bash bench/status.sh
     go run ./bench/internal/report
 
 # pull + verify + layout of a bundle from the loopback registry.

@@ -76,7 +76,12 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		}()
 	}
 	if srv != nil {
-		argv = srv.Command(append([]string{p.QEMU}, qemuArgs(p, tapNetdev(srv.Tap()), vars)...)...)
+		tap, release, err := srv.takeTap(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		argv = srv.Command(append([]string{p.QEMU}, qemuArgs(p, tapNetdev(tap), vars)...)...)
 	}
 	logf("%s (client %s, expecting %s)", strings.Join(argv, " "), p.mac, describeIP(p))
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -145,6 +146,9 @@ type Netns struct {
 	daemons []*Process
 	log     func(format string, a ...any)
 	created bool
+
+	mu   sync.Mutex
+	taps []bool // taps[i]: tap<i> is attached to a running QEMU
 }
 
 // NetnsOptions describe a namespace made by NewNetns.
@@ -213,8 +217,40 @@ func (n *Netns) Name() string { return n.name }
 // address: the one a DHCP or TFTP server listens on.
 func (n *Netns) Bridge() string { return bridgeDev }
 
-// Tap is the bridge port QEMU attaches to.
-func (n *Netns) Tap() string { return tapDev }
+// takeTap returns a bridge port no running QEMU holds: tap0, made with the
+// namespace, or a new tap<i> for each client booted at once, so that
+// several clients can boot on one bridge side by side. release gives it
+// back for the next boot.
+func (n *Netns) takeTap(ctx context.Context) (tap string, release func(), err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	i := 0
+	for i < len(n.taps) && n.taps[i] {
+		i++
+	}
+	tap = fmt.Sprintf("tap%d", i)
+	if i == len(n.taps) {
+		if i > 0 { // tap0 comes with the namespace
+			in := func(args ...string) []string { return append([]string{"ip", "-n", n.name}, args...) }
+			for _, c := range [][]string{
+				in("tuntap", "add", "dev", tap, "mode", "tap"),
+				in("link", "set", tap, "master", bridgeDev),
+				in("link", "set", tap, "up"),
+			} {
+				if out, err := exec.CommandContext(ctx, c[0], c[1:]...).CombinedOutput(); err != nil {
+					return "", nil, fmt.Errorf("%s: %v: %s", strings.Join(c, " "), err, bytes.TrimSpace(out))
+				}
+			}
+		}
+		n.taps = append(n.taps, false)
+	}
+	n.taps[i] = true
+	return tap, func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.taps[i] = false
+	}, nil
+}
 
 // Command returns argv prefixed to run inside the namespace.
 func (n *Netns) Command(argv ...string) []string { return netnsExec(n.name, argv) }

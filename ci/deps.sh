@@ -20,6 +20,8 @@ packages=(
   tftp-hpa curl            # serve/tftp and e2e/serve_test.go: real TFTP (and HTTP) clients (curl with tftp://, --tftp-blksize)
   diffoscope-minimal       # the repro gate's report on a difference
   shellcheck               # actionlint checks the workflow's run: scripts with it
+  chromium                 # serve/status and e2e: the status page in real headless Chromium
+  prometheus               # promtool check metrics on serve's /metrics
 )
 
 missing=()
@@ -30,6 +32,11 @@ if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Only promtool is wanted from prometheus: where its postinst started the
+# server (systemd hosts; it would hold :9090 and scrape), stop and disable it.
+if [[ -d /run/systemd/system ]] && systemctl is-enabled --quiet prometheus 2>/dev/null; then
+  systemctl disable --now prometheus >/dev/null 2>&1
 fi
 
 # The busybox pin (rootfs/busybox/sources.json) is busybox.net's tarball;

@@ -121,6 +121,11 @@ func Parse(log []byte) (*Report, error) {
 	if len(r.Mounts) == 0 {
 		errs = append(errs, errors.New("selftest block lists no mounts"))
 	}
+	if box, ok := r.Fields["result"]; ok {
+		if verdict, why := r.Verdict(); box != verdict {
+			errs = append(errs, fmt.Errorf("selftest result=%q but its fields say %s (%v)", box, verdict, why))
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -148,3 +153,38 @@ func (r *Report) CheckRAMRoot(hostname string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Verdicts, as /init prints them in the block's result line.
+const (
+	Pass = "PASS"
+	Fail = "FAIL"
+)
+
+// Verdict is the one rule for whether a boot passed, which /init applies
+// in the box (rootfs/tree/init, before its result line) and Parse holds
+// the box to: the root is RAM-backed, eth0 has an address, and the ping
+// did not fail. A ping skipped for want of a server or gateway to ping is
+// not a failure: the address already shows the network came up. why
+// lists every failed check (nil on a pass).
+func (r *Report) Verdict() (result string, why error) {
+	var errs []error
+	switch t := r.Fields["root_fstype"]; t {
+	case "rootfs", "ramfs", "tmpfs":
+	default:
+		errs = append(errs, fmt.Errorf("root filesystem is %q, not RAM-backed", t))
+	}
+	if r.Fields["eth0_ip"] == "" {
+		errs = append(errs, errors.New("eth0 has no address"))
+	}
+	if p := r.Fields["ping"]; p == "fail" {
+		errs = append(errs, fmt.Errorf("ping of %q failed", r.Fields["ping_target"]))
+	}
+	if len(errs) > 0 {
+		return Fail, errors.Join(errs...)
+	}
+	return Pass, nil
+}
+
+// Result is the verdict the box printed, or "" for a block from an /init
+// older than the result line (Parse has checked it against Verdict).
+func (r *Report) Result() string { return r.Fields["result"] }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
 	"strings"
 
 	"rambox/ocibundle"
@@ -24,7 +25,11 @@ const (
 
 // Config is everything one boot server depends on.
 type Config struct {
-	Bundle ocibundle.Ref // pinned by digest
+	// ConfigFile, instead of Bundle or BundleFile, Trust and Inventory,
+	// is serve.yaml: node groups, each with its pinned bundle and trust
+	// (package desired). It is re-read on SIGHUP and when it changes.
+	ConfigFile string
+	Bundle     ocibundle.Ref // pinned by digest
 	// BundleFile, instead of Bundle, holds the pinned ref; it is re-read
 	// on SIGHUP, and a new ref there switches the served bundle.
 	BundleFile string
@@ -45,6 +50,10 @@ type Config struct {
 func (c Config) Validate() error {
 	var errs []error
 	switch {
+	case c.ConfigFile != "":
+		if c.Bundle != (ocibundle.Ref{}) || c.BundleFile != "" || c.Inventory != "" || !reflect.DeepEqual(c.Trust, pull.Trust{}) {
+			errs = append(errs, errors.New("--config: serve.yaml names the bundles, their trust and the inventory; give none of --bundle, --bundle-file, --key, --certificate-identity or --inventory with it"))
+		}
 	case c.Bundle == (ocibundle.Ref{}) && c.BundleFile == "":
 		errs = append(errs, errors.New("--bundle: no bundle reference (or --bundle-file)"))
 	case c.Bundle != (ocibundle.Ref{}) && c.BundleFile != "":
@@ -52,9 +61,11 @@ func (c Config) Validate() error {
 	case c.BundleFile == "":
 		errs = append(errs, checkPinned("--bundle", c.Bundle))
 	}
-	errs = append(errs, c.Trust.Validate())
-	if c.Inventory == "" {
-		errs = append(errs, errors.New("--inventory is required"))
+	if c.ConfigFile == "" {
+		errs = append(errs, c.Trust.Validate())
+		if c.Inventory == "" {
+			errs = append(errs, errors.New("--inventory is required"))
+		}
 	}
 	if c.State == "" {
 		errs = append(errs, errors.New("--state is required"))

@@ -12,39 +12,48 @@ import (
 
 	"rambox/ocibundle"
 	"rambox/pull"
+	"rambox/serve/desired"
 	"rambox/signing"
 )
 
-// The last good bundle is kept as an OCI layout in the state directory:
-// the bundle's manifest and blobs and its signature, exactly as published,
-// so that a start without the registry re-verifies it with the same trust
-// (its signature names the original repository) instead of trusting
-// whatever is on disk.
+// Each group's last good bundle is kept in one OCI layout in the state
+// directory: the bundle's manifest and blobs and its signature, exactly as
+// published, so that a start without the registry re-verifies it with the
+// group's trust (its signature names the original repository) instead of
+// trusting whatever is on disk.
 const (
 	LastGoodDir = "last-good" // the layout, in Config.State
-	LastGoodTag = "last-good" // the tag on the bundle's manifest in it
+	LastGoodTag = "last-good" // the tag of a group's bundle in it: last-good.<group>
 )
 
-// obtained is the bundle a start serves and where it came from.
+// lastGoodTag is group's tag in the layout. Group names are checked to
+// make valid tags (see checkGroupNames).
+func lastGoodTag(group string) string { return LastGoodTag + "." + group }
+
+// obtained is a group's bundle and where it came from.
 type obtained struct {
 	*pull.Verified
-	// PullErr is why cfg.Bundle could not be pulled, when Verified is the
-	// last good bundle instead.
+	// PullErr is why the group's bundle could not be pulled, when
+	// Verified is its last good bundle instead.
 	PullErr error
 	// SaveErr is why the pulled bundle could not be kept as the last good
 	// one (it is served all the same).
 	SaveErr error
 }
 
-// obtain pulls and verifies cfg.Bundle and keeps it as the last good
-// bundle; when the pull fails it re-verifies the last good bundle from the
-// state directory. Without either it fails, naming both reasons.
-func obtain(ctx context.Context, cfg Config) (obtained, error) {
-	v, pullErr := pull.Verify(ctx, pull.VerifyOptions{Ref: cfg.Bundle, Trust: cfg.Trust, Timeouts: cfg.Timeouts})
+// obtain pulls and verifies g's bundle and keeps it as the group's last
+// good bundle. When the pull fails and fallback is set (the group serves
+// nothing yet) it re-verifies the last good bundle from the state
+// directory. Without either it fails, naming both reasons.
+func obtain(ctx context.Context, cfg Config, g desired.Group, fallback bool) (obtained, error) {
+	v, pullErr := pull.Verify(ctx, pull.VerifyOptions{Ref: g.Bundle, Trust: g.Trust, Timeouts: cfg.Timeouts})
 	if pullErr == nil {
-		return obtained{Verified: v, SaveErr: keep(ctx, cfg, v.Bundle.Manifest)}, nil
+		return obtained{Verified: v, SaveErr: keep(ctx, cfg, g, v.Bundle.Manifest)}, nil
 	}
-	last, err := lastGood(ctx, cfg)
+	if !fallback {
+		return obtained{}, pullErr
+	}
+	last, err := lastGood(ctx, cfg, g)
 	if err != nil {
 		return obtained{}, fmt.Errorf("%w\nno last good bundle to serve instead: %w", pullErr, err)
 	}
@@ -57,11 +66,11 @@ func lastGoodRef(cfg Config) ocibundle.Ref {
 }
 
 // keep copies the verified manifest m (its blobs) and its signature from
-// cfg.Bundle into the last good layout, then tags it there: the tag moves
+// g.Bundle into the last good layout, then tags it there: the tag moves
 // only once everything it needs is in. Digests are checked as they are
 // copied; sizes are bounded as Fetch bounds them.
-func keep(ctx context.Context, cfg Config, m ocispec.Descriptor) error {
-	src, err := cfg.Bundle.OpenWith(cfg.Timeouts)
+func keep(ctx context.Context, cfg Config, g desired.Group, m ocispec.Descriptor) error {
+	src, err := g.Bundle.OpenWith(cfg.Timeouts)
 	if err != nil {
 		return err
 	}
@@ -88,33 +97,33 @@ func keep(ctx context.Context, cfg Config, m ocispec.Descriptor) error {
 	if _, err := oras.Copy(ctx, src, sig, dst, sig, opts); err != nil {
 		return fmt.Errorf("keeping %s's signature in %s: %w", m.Digest, to.Layout, err)
 	}
-	if _, err := oras.Copy(ctx, src, m.Digest.String(), dst, LastGoodTag, opts); err != nil {
+	if _, err := oras.Copy(ctx, src, m.Digest.String(), dst, lastGoodTag(g.Name), opts); err != nil {
 		return fmt.Errorf("keeping %s in %s: %w", m.Digest, to.Layout, err)
 	}
 	return nil
 }
 
 // ErrNoLastGood is returned when the state directory holds no last good
-// bundle.
+// bundle for a group.
 var ErrNoLastGood = errors.New("no last good bundle")
 
-// lastGood re-verifies the last good bundle from the state directory, with
-// cfg's trust, for the repository cfg.Bundle names: a bundle kept for
+// lastGood re-verifies g's last good bundle from the state directory,
+// with g's trust, for the repository g.Bundle names: a bundle kept for
 // another repository, or tampered with on disk, is refused.
-func lastGood(ctx context.Context, cfg Config) (*pull.Verified, error) {
+func lastGood(ctx context.Context, cfg Config, g desired.Group) (*pull.Verified, error) {
 	ref := lastGoodRef(cfg)
 	store, err := ref.Open()
 	if err != nil {
 		return nil, err
 	}
-	d, err := store.Resolve(ctx, LastGoodTag)
+	d, err := store.Resolve(ctx, lastGoodTag(g.Name))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w (%w)", ref.Layout, ErrNoLastGood, err)
+		return nil, fmt.Errorf("%s: group %q: %w (%w)", ref.Layout, g.Name, ErrNoLastGood, err)
 	}
 	ref.Digest = d.Digest
-	trust := cfg.Trust
+	trust := g.Trust
 	if trust.SignedIdentity == "" {
-		trust.SignedIdentity = cfg.Bundle.Identity()
+		trust.SignedIdentity = g.Bundle.Identity()
 	}
 	return pull.Verify(ctx, pull.VerifyOptions{Ref: ref, Trust: trust})
 }

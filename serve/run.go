@@ -7,9 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -18,6 +22,10 @@ import (
 	"rambox/serve/bootfs"
 	"rambox/serve/dhcp"
 	"rambox/serve/httpboot"
+	"rambox/serve/metrics"
+	"rambox/serve/records"
+	"rambox/serve/report"
+	"rambox/serve/status"
 	"rambox/serve/tftp"
 	"rambox/tftproot"
 )
@@ -26,9 +34,11 @@ import (
 const ShutdownTimeout = 10 * time.Second
 
 // Run serves cfg until ctx is done, then stops gracefully and returns
-// nil. SIGHUP re-reads the inventory and the bundle file. Nothing is
-// served unless a verified bundle is: without one Run returns why, before
-// it listens anywhere.
+// nil. Nothing is served unless a verified bundle is: without one Run
+// returns why, before it listens anywhere. Once serving, SIGHUP or a
+// change to the config, bundle file or inventory reconciles in the
+// background: each group's new digest is pulled and verified, and the
+// group switches (or starts its canary) only once it is.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -39,47 +49,59 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("--state %s: %w", cfg.State, err)
 	}
 	defer unlock()
-	if cfg.BundleFile != "" {
-		if cfg.Bundle, err = readBundleFile(cfg.BundleFile); err != nil {
-			return err
-		}
-	}
-	inv, err := pxe.LoadInventory(cfg.Inventory)
+	w, err := readDesired(cfg)
 	if err != nil {
-		return fmt.Errorf("--inventory %s: %w", cfg.Inventory, err)
+		return err
 	}
-	got, err := obtain(ctx, cfg)
+	if err := checkGroupNames(w); err != nil {
+		return err
+	}
+	store, err := records.Open(filepath.Join(cfg.State, RecordsFile))
 	if err != nil {
-		return fmt.Errorf("serving nothing: %w", err)
+		return fmt.Errorf("--state %s: %w", cfg.State, err)
 	}
-	logObtained(log, cfg, got)
-	views := viewMaker{bundle: got, loaders: bootfs.Loaders{Dirs: cfg.LoaderDirs}, httpPort: port(cfg.HTTPAddr)}
-	v, err := views.make(inv)
-	if err != nil {
-		return fmt.Errorf("serving nothing: %w", err)
+	defer store.Close()
+
+	base := "http://" + net.JoinHostPort(w.inv.Network.Server.String(), port(cfg.HTTPAddr))
+	m := metrics.New()
+	rec := &reconciler{
+		cfg: cfg, fleet: &fleet{}, cur: &bootfs.Current{}, metrics: m, log: log, inv: w.inv,
+		loaders: bootfs.Loaders{Dirs: cfg.LoaderDirs},
+		// Scripts name the server as the inventory does: the address clients reach.
+		opts:    bootfs.Options{HTTPBase: base, ReportURL: base + report.Path},
+		trigger: make(chan struct{}, 1),
 	}
-	var cur bootfs.Current
-	cur.Store(v)
+	rec.pullAll(ctx, rec.fleet.adopt(w), true)
+	if !rec.fleet.anyServing() {
+		return fmt.Errorf("serving nothing: %w:\n%s", errNothingVerified, strings.Join(rec.fleet.failures(), "\n"))
+	}
+	rec.publish(w.inv)
+	if rec.cur.Load() == nil {
+		return fmt.Errorf("serving nothing: the View of the verified bundles could not be built (see the log)")
+	}
+	obs := &observer{store: store, metrics: m, fleet: rec.fleet, rec: rec, log: log, server: base}
 
 	// Before anything listens: a SIGHUP from whoever sees us serving
 	// must not kill us.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	srv, err := listen(cfg, inv, &cur, log)
+	srv, err := listen(cfg, w.inv, rec.cur, obs)
 	if err != nil {
 		return err
 	}
-	now := &served{cfg: cfg, views: views, cur: &cur, dhcp: srv.dhcp, log: log}
+	rec.setDHCP(srv.dhcp)
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	failed := srv.start(sctx)
-	log.Info("serving", "digest", v.Digest(), "http", srv.httpLn.Addr().String(), "tftp", srv.tftpConn.LocalAddr().String(), "dhcp", cfg.DHCP)
+	log.Info("serving", "digest", rec.digests(), "http", srv.httpLn.Addr().String(), "tftp", srv.tftpConn.LocalAddr().String(), "dhcp", cfg.DHCP)
+	go rec.loop(sctx)
+	go rec.watch(sctx, func() []string { return watched(cfg, rec.fleet.wanted()) })
 
 	for {
 		select {
 		case <-hup:
-			now.reload(ctx)
+			rec.poke()
 		case err := <-failed:
 			stop()
 			srv.shutdown()
@@ -92,80 +114,22 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 }
 
-// served is what Run serves now and how it got it.
-type served struct {
-	cfg   Config // cfg.Bundle is the ref served
-	views viewMaker
-	cur   *bootfs.Current
-	dhcp  *dhcp.Server // nil with --dhcp off
-	log   *slog.Logger
-}
+// RecordsFile is the record store, in Config.State.
+const RecordsFile = "records.db"
 
-// reload re-reads the bundle file (when serving from one) and the
-// inventory, and swaps in the View for them in one step. A bundle that
-// does not verify keeps the old one; a bad inventory keeps the old View.
-// Either way the log says why.
-func (s *served) reload(ctx context.Context) {
-	cfg, views := s.cfg, s.views
-	if cfg.BundleFile != "" {
-		ref, err := readBundleFile(cfg.BundleFile)
-		if err == nil && ref != cfg.Bundle {
-			next := cfg
-			next.Bundle = ref
-			var got obtained
-			if got, err = obtain(ctx, next); err == nil && got.PullErr != nil {
-				err = got.PullErr // the last good bundle is not the one asked for
-			}
-			if err == nil {
-				logObtained(s.log, next, got)
-				cfg, views.bundle = next, got
-			}
-		}
-		if err != nil {
-			s.log.Error("bundle not switched, serving the previous one", "bundle-file", cfg.BundleFile, "digest", cfg.Bundle.Digest, "err", err)
+// validTag is what an OCI tag may be; a group's name goes into one.
+var validTag = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,100}$`)
+
+// checkGroupNames refuses a group whose name cannot tag its last good
+// bundle.
+func checkGroupNames(w wanted) error {
+	var errs []error
+	for _, g := range w.cfg.Groups {
+		if !validTag.MatchString(g.Name) {
+			errs = append(errs, fmt.Errorf("%s: group %q: name: want letters, digits, '.', '_' or '-' (it names the group's last good bundle)", w.cfg.Path, g.Name))
 		}
 	}
-	inv, err := pxe.LoadInventory(cfg.Inventory)
-	if err == nil {
-		var v *bootfs.View
-		if v, err = views.make(inv); err == nil {
-			s.cfg, s.views = cfg, views
-			s.cur.Store(v)
-			if s.dhcp != nil {
-				s.dhcp.SetInventory(inv)
-			}
-			s.log.Info("reloaded", "inventory", cfg.Inventory, "nodes", len(inv.Nodes), "digest", v.Digest())
-			return
-		}
-	}
-	s.log.Error("inventory not reloaded, serving the previous one", "inventory", cfg.Inventory, "err", err)
-}
-
-// logObtained says what is served and, for the last good bundle, why the
-// configured one is not.
-func logObtained(log *slog.Logger, cfg Config, got obtained) {
-	d := got.Bundle.Manifest.Digest
-	if got.PullErr != nil {
-		log.Warn("pull failed, serving the last good bundle (re-verified)", "digest", d, "bundle", cfg.Bundle.String(), "err", got.PullErr)
-	} else {
-		log.Info("pulled and verified", "digest", d, "bundle", cfg.Bundle.String(), "profile", got.Bundle.Info.Profile)
-	}
-	if got.SaveErr != nil {
-		log.Warn("not kept as the last good bundle", "digest", d, "err", got.SaveErr)
-	}
-}
-
-// viewMaker builds the View of the obtained bundle for an inventory.
-type viewMaker struct {
-	bundle   obtained
-	loaders  bootfs.Loaders
-	httpPort string
-}
-
-func (m viewMaker) make(inv *pxe.Inventory) (*bootfs.View, error) {
-	// Scripts name the server as the inventory does: the address clients reach.
-	base := "http://" + net.JoinHostPort(inv.Network.Server.String(), m.httpPort)
-	return bootfs.New(m.bundle.Bundle, inv, m.loaders, bootfs.Options{HTTPBase: base})
+	return errors.Join(errs...)
 }
 
 // port is addr's port (Validate checked it splits).
@@ -179,7 +143,7 @@ func port(addr string) string {
 type servers struct {
 	cfg      Config
 	cur      *bootfs.Current
-	log      *slog.Logger
+	obs      *observer
 	httpLn   net.Listener
 	http     *http.Server
 	tftpConn net.PacketConn
@@ -187,8 +151,8 @@ type servers struct {
 	wg       sync.WaitGroup // every server's goroutine
 }
 
-func listen(cfg Config, inv *pxe.Inventory, cur *bootfs.Current, log *slog.Logger) (*servers, error) {
-	d, err := newDHCP(cfg, inv, log)
+func listen(cfg Config, inv *pxe.Inventory, cur *bootfs.Current, obs *observer) (*servers, error) {
+	d, err := newDHCP(cfg, inv, obs.dhcp)
 	if err != nil {
 		return nil, err
 	}
@@ -201,8 +165,8 @@ func listen(cfg Config, inv *pxe.Inventory, cur *bootfs.Current, log *slog.Logge
 		ln.Close()
 		return nil, fmt.Errorf("--tftp %s: %w", cfg.TFTPAddr, err)
 	}
-	h := &http.Server{Handler: logRequests(httpboot.Handler(cur), log), ReadHeaderTimeout: 10 * time.Second}
-	return &servers{cfg: cfg, cur: cur, log: log, httpLn: ln, http: h, tftpConn: pc, dhcp: d}, nil
+	h := &http.Server{Handler: obs.logRequests(routes(cur, obs)), ReadHeaderTimeout: 10 * time.Second}
+	return &servers{cfg: cfg, cur: cur, obs: obs, httpLn: ln, http: h, tftpConn: pc, dhcp: d}, nil
 }
 
 // start runs every server; the channel gets each one's failure.
@@ -226,7 +190,7 @@ func (s *servers) start(ctx context.Context) <-chan error {
 	}()
 	go func() {
 		defer s.wg.Done()
-		if err := tftp.New(s.cur, tftp.Options{}).Serve(ctx, s.tftpConn); err != nil {
+		if err := tftp.New(s.cur, tftp.Options{OnDone: s.obs.tftpDone}).Serve(ctx, s.tftpConn); err != nil {
 			failed <- fmt.Errorf("--tftp %s: %w", s.cfg.TFTPAddr, err)
 		}
 	}()
@@ -247,22 +211,66 @@ func (s *servers) shutdown() error {
 	return nil
 }
 
-// logRequests logs every HTTP request once it is answered: the transfer
-// log, which names the digest paths each client loaded.
-func logRequests(h http.Handler, log *slog.Logger) http.Handler {
+// routes is serve's HTTP side: the boot files (the View), boot reports,
+// the status page and its API, and the metrics.
+func routes(cur *bootfs.Current, obs *observer) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", httpboot.Handler(cur))
+	mux.Handle(report.Path, report.Handler(obs.store, obs.nodeName, obs.reported))
+	st := status.Handler(obs)
+	mux.Handle("/{$}", st)
+	mux.Handle(status.APIPrefix, st)
+	mux.Handle(MetricsPath, obs.metrics.Handler())
+	return mux
+}
+
+// MetricsPath is where Prometheus scrapes serve.
+const MetricsPath = "/metrics"
+
+// logRequests logs every HTTP request once it is answered (the transfer
+// log, which names the digest paths each client loaded) and records each
+// boot file served whole.
+func (o *observer) logRequests(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
-		log.Info("http", "client", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "range", r.Header.Get("Range"), "status", strconv.Itoa(sw.status))
+		o.log.Info("http", "client", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "range", r.Header.Get("Range"), "status", strconv.Itoa(sw.status))
+		if r.Method == http.MethodGet && (sw.status == http.StatusOK || sw.status == http.StatusPartialContent) && bootFile(r.URL.Path) {
+			if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+				o.transfer("http", ap.Addr(), r.URL.Path, sw.bytes)
+			}
+		}
 	})
+}
+
+// bootFile reports whether an HTTP path is a boot file (not the status
+// page, its API, the metrics or a report).
+func bootFile(p string) bool {
+	return p != "/" && !strings.HasPrefix(p, status.APIPrefix) && p != MetricsPath && p != report.Path
+}
+
+// tftpDone records a TFTP transfer acknowledged to its end.
+func (o *observer) tftpDone(client net.Addr, name string, size int64) {
+	if ua, ok := client.(*net.UDPAddr); ok {
+		if a, ok := netip.AddrFromSlice(ua.IP); ok {
+			o.transfer("tftp", a, name, size)
+		}
+	}
 }
 
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	bytes  int64
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
 }

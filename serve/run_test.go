@@ -56,6 +56,17 @@ func (r *running) status(name string) int {
 	return resp.StatusCode
 }
 
+// body is the body of GET name ("" when nothing answers).
+func (r *running) body(name string) string {
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + r.cfg.HTTPAddr + "/" + name)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 func (r *running) waitFor(what string, ok func() bool) {
 	r.t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -109,7 +120,7 @@ func TestRunSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	hup()
-	r.waitFor("the log to say the inventory was not reloaded", func() bool { return strings.Contains(r.logs.String(), "inventory not reloaded") })
+	r.waitFor("the log to say the inventory was not reloaded", func() bool { return strings.Contains(r.logs.String(), "desired state not reloaded") })
 	if got := r.status(scriptOf(mac2)); got != http.StatusOK {
 		t.Errorf("script of %s after a bad inventory: %d, want 200 (the old View)", mac2, got)
 	}
@@ -117,11 +128,12 @@ func TestRunSIGHUP(t *testing.T) {
 }
 
 // TestRunSwitchesBundle: a new ref in the bundle file, on SIGHUP, is
-// verified and then served alone (the old digest's paths are gone at the
-// same instant); one that does not verify leaves the old bundle served.
+// verified and then served, and the old digest's paths stay served until
+// the next switch (a client that read its script before the switch can
+// finish its boot); one that does not verify leaves the old bundle served.
 func TestRunSwitchesBundle(t *testing.T) {
 	key, pub := newKey(t)
-	one, two := publishWith(t, key, "kernel one"), publishWith(t, key, "kernel two")
+	one, two, three := publishWith(t, key, "kernel one"), publishWith(t, key, "kernel two"), publishWith(t, key, "kernel three")
 	bad, _ := published(t, "signed by a stranger")
 	file := filepath.Join(t.TempDir(), "bundle")
 	point := func(r ocibundle.Ref) {
@@ -139,9 +151,19 @@ func TestRunSwitchesBundle(t *testing.T) {
 	point(two)
 	hup()
 	r.waitFor("bundle two after SIGHUP", func() bool { return r.status(kernelOf(two)) == http.StatusOK })
-	if got := r.status(kernelOf(one)); got != http.StatusNotFound {
-		t.Errorf("bundle one's kernel after the switch: %d, want 404", got)
+	if got := r.status(kernelOf(one)); got != http.StatusOK {
+		t.Errorf("bundle one's kernel right after the switch: %d, want 200 (the previous bundle)", got)
 	}
+	if script := r.body(scriptOf(mac1)); !strings.Contains(script, two.Digest.Encoded()) {
+		t.Errorf("script after the switch:\n%s\nwant it to name %s", script, two.Digest)
+	}
+	point(three)
+	hup()
+	r.waitFor("bundle three after SIGHUP", func() bool { return r.status(kernelOf(three)) == http.StatusOK })
+	if got := r.status(kernelOf(one)); got != http.StatusNotFound {
+		t.Errorf("bundle one's kernel two switches later: %d, want 404", got)
+	}
+	two = three
 
 	point(bad)
 	hup()

@@ -37,13 +37,23 @@ func (v KeyVerifier) Verify(ctx context.Context, target oras.ReadOnlyTarget, sub
 	if err != nil {
 		return err
 	}
+	if err := acceptedBy(v.Key, sigs, subject, v.SignedIdentity); err != nil {
+		return fmt.Errorf("%s: %w", subject.Digest, err)
+	}
+	return nil
+}
+
+// acceptedBy returns nil when one of sigs verifies with key and binds
+// subject for identity, else why none does: what KeyVerifier and
+// ThresholdVerifier each ask of one key.
+func acceptedBy(key signature.Verifier, sigs []stored, subject ocispec.Descriptor, identity string) error {
 	var errs []error
 	for _, s := range sigs {
-		if err := v.Key.VerifySignature(bytes.NewReader(s.sig), bytes.NewReader(s.payload)); err != nil {
+		if err := key.VerifySignature(bytes.NewReader(s.sig), bytes.NewReader(s.payload)); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.layer, ErrBadSignature))
 			continue
 		}
-		if err := checkClaims(s, subject, v.SignedIdentity); err != nil {
+		if err := checkClaims(s, subject, identity); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -52,7 +62,7 @@ func (v KeyVerifier) Verify(ctx context.Context, target oras.ReadOnlyTarget, sub
 	if len(errs) == 0 {
 		errs = append(errs, ErrUnsigned)
 	}
-	return fmt.Errorf("%s: %w", subject.Digest, errors.Join(errs...))
+	return errors.Join(errs...)
 }
 
 // stored is one signature layer of a .sig manifest.

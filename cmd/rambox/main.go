@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"dhcpd-conf": {"write an ISC dhcpd.conf with PXE options from a node inventory", runDhcpdConf},
 	"boot":       {"PXE-boot a TFTP root in QEMU and print the serial log", runBoot},
 	"serve":      {"serve one verified bundle to PXE clients over DHCP, TFTP and HTTP", runServe},
+	"status":     {"print a rambox serve's groups and nodes (its status API) as tables", runStatus},
 }
 
 // errUsage marks an error already explained by a flag set's usage text.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -19,8 +20,9 @@ import (
 )
 
 func runServe(args []string) error {
-	fs := newFlagSet("serve", "--bundle REF@sha256:HEX --key cosign.pub --inventory nodes.yaml --state DIR [--interface IF] [--dhcp full|proxy|off] [--http ADDR] [--tftp ADDR]")
+	fs := newFlagSet("serve", "{--bundle REF@sha256:HEX --key cosign.pub --inventory nodes.yaml | --config serve.yaml} --state DIR [--interface IF] [--dhcp full|proxy|off] [--http ADDR] [--tftp ADDR]")
 	var cfg serve.Config
+	fs.StringVar(&cfg.ConfigFile, "config", "", "instead of --bundle, --key and --inventory, a serve.yaml `file`: node groups, each with its pinned bundle, trust and canaries (re-read on SIGHUP and when it changes)")
 	bundle := fs.String("bundle", "", "the bundle to serve, pinned: `REF`@sha256:HEX or oci:DIR@sha256:HEX")
 	fs.StringVar(&cfg.BundleFile, "bundle-file", "", "instead of --bundle, a `file` holding the pinned ref: re-read on SIGHUP, a new ref there switches the served bundle once it verifies")
 	addTrustFlags(fs, &cfg.Trust)
@@ -34,6 +36,15 @@ func runServe(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if cfg.ConfigFile != "" {
+		// serve.yaml holds each group's trust: the flags' defaults
+		// (--key cosign.pub) do not apply; one given is refused by Validate.
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || trustFlags[f.Name] })
+		if !given {
+			cfg.Trust = pull.Trust{}
+		}
+	}
 	if *bundle != "" {
 		ref, err := ocibundle.ParseRef(*bundle)
 		if err != nil {
@@ -45,6 +56,9 @@ func runServe(args []string) error {
 	defer stop()
 	return serve.Run(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 }
+
+// trustFlags are the flags addTrustFlags adds.
+var trustFlags = map[string]bool{"key": true, "certificate-identity": true, "certificate-oidc-issuer": true, "signed-identity": true, "threshold": true}
 
 // serveBoot boots one client as `rambox boot --serve-bundle` asks: this
 // binary's `rambox serve` alone (DHCP full, TFTP, HTTP) in a private

@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/url"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -34,27 +35,83 @@ type Options struct {
 	// HTTPBase is the absolute http:// URL the iPXE scripts name the
 	// bundle's files under, e.g. http://192.168.24.1:8080.
 	HTTPBase string
+	// ReportURL, when set, is the URL each node's /init posts its
+	// selftest report to: every command line gets rambox.report=ReportURL.
+	ReportURL string
 }
 
 // Validate reports every problem with o, each naming its field.
 func (o Options) Validate() error {
-	u, err := url.Parse(o.HTTPBase)
+	var errs []error
+	if o.HTTPBase == "" {
+		errs = append(errs, errors.New("bootfs: Options.HTTPBase is required"))
+	} else if err := checkHTTPURL(o.HTTPBase); err != nil {
+		errs = append(errs, fmt.Errorf("bootfs: Options.HTTPBase: %w", err))
+	}
+	if o.ReportURL != "" {
+		if err := checkHTTPURL(o.ReportURL); err != nil {
+			errs = append(errs, fmt.Errorf("bootfs: Options.ReportURL: %w", err))
+		} else if strings.ContainsAny(o.ReportURL, " \t\"") {
+			errs = append(errs, fmt.Errorf("bootfs: Options.ReportURL %q: a command line word cannot hold spaces or quotes", o.ReportURL))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
 	switch {
-	case o.HTTPBase == "":
-		return errors.New("bootfs: Options.HTTPBase is required")
 	case err != nil:
-		return fmt.Errorf("bootfs: Options.HTTPBase: %w", err)
+		return err
 	case u.Scheme != "http" && u.Scheme != "https", u.Host == "", u.User != nil, u.RawQuery != "", u.Fragment != "":
-		return fmt.Errorf("bootfs: Options.HTTPBase %q is not an http:// URL of a host (and optional path)", o.HTTPBase)
+		return fmt.Errorf("%q is not an http:// URL of a host (and optional path)", s)
 	}
 	return nil
 }
 
-// View is one verified bundle ready to serve. It never changes after New.
+// Command line words serve adds to every node's: the digest it was given,
+// which /init reports back, and where to report.
+const (
+	CmdlineBundle = "rambox.bundle="
+	CmdlineReport = "rambox.report="
+)
+
+// Serving is what a View serves: verified bundles, and which one each
+// node boots.
+type Serving struct {
+	// Bundles are every bundle the View carries, each verified by the
+	// pull library. One that no node boots is still served under its
+	// digest paths: a client that read its config before a switch can
+	// still load what that config names.
+	Bundles []*bundle.Fetched
+	// Nodes maps an inventory node's name to the digest it boots. A node
+	// not in it gets no config and no script.
+	Nodes map[string]digest.Digest
+	// Unknown is what clients not in the inventory boot, when the
+	// inventory allows them; "" for nothing.
+	Unknown digest.Digest
+}
+
+// One is the Serving of b alone, to every node of inv and to unknown
+// clients (when inv allows them).
+func One(b *bundle.Fetched, inv *pxe.Inventory) Serving {
+	s := Serving{Bundles: []*bundle.Fetched{b}, Nodes: map[string]digest.Digest{}}
+	if b == nil || inv == nil {
+		return s
+	}
+	for _, n := range inv.Nodes {
+		s.Nodes[n.Name] = b.Manifest.Digest
+	}
+	s.Unknown = b.Manifest.Digest
+	return s
+}
+
+// View is verified bundles ready to serve. It never changes after New.
 type View struct {
-	digest digest.Digest
-	files  map[string]*file // by clean relative name
-	dirs   map[string][]string
+	bundles map[digest.Digest]*bundle.Fetched
+	nodes   map[string]digest.Digest // node name -> the digest it boots
+	files   map[string]*file         // by clean relative name
+	dirs    map[string][]string
 	// unknown says whether clients not in the inventory get the default
 	// pxelinux config and script.
 	unknown bool
@@ -65,76 +122,133 @@ type View struct {
 // when unknown clients are not allowed.
 var ErrUnknownNode = errors.New("not in the inventory")
 
-// New builds the View of b, which must be a bundle verified by the pull
-// library (its Files are the verified bytes), with the boot loaders read
-// from l and a pxelinux config and iPXE script per node of inv. It copies
-// every byte it serves.
-func New(b *bundle.Fetched, inv *pxe.Inventory, l Loaders, o Options) (*View, error) {
+// New builds the View of s for inv: every bundle of s, which must have been
+// verified by the pull library (their Files are the verified bytes), the
+// boot loaders read from l, and a pxelinux config and iPXE script per node
+// naming its bundle's paths. It copies every byte it serves.
+func New(s Serving, inv *pxe.Inventory, l Loaders, o Options) (*View, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	if b == nil || b.Info == nil || inv == nil {
+	if len(s.Bundles) == 0 || inv == nil {
 		return nil, errors.New("bootfs: a verified bundle and an inventory are required")
-	}
-	if err := b.Manifest.Digest.Validate(); err != nil {
-		return nil, fmt.Errorf("bootfs: bundle digest %q: %w", b.Manifest.Digest, err)
-	}
-	// pull checked it already; the View writes it into every config and
-	// script, so it checks again rather than trust every caller did.
-	if err := b.Info.Validate(); err != nil {
-		return nil, fmt.Errorf("bootfs: bundle %s: %w", b.Manifest.Digest, err)
-	}
-	for _, name := range []string{bundle.Kernel, bundle.Initramfs} {
-		if _, ok := b.Files[name]; !ok {
-			return nil, fmt.Errorf("bootfs: bundle %s has no %s", b.Manifest.Digest, name)
-		}
 	}
 	loaders, err := l.read()
 	if err != nil {
 		return nil, fmt.Errorf("bootfs: %w", err)
 	}
 	v := &View{
-		digest:  b.Manifest.Digest,
+		bundles: map[digest.Digest]*bundle.Fetched{},
+		nodes:   map[string]digest.Digest{},
 		files:   map[string]*file{},
-		unknown: inv.Network.AllowUnknown,
+		unknown: inv.Network.AllowUnknown && s.Unknown != "",
 		scripts: map[string]string{},
 	}
 	for name, data := range loaders {
 		v.add(name, data)
 	}
-	hex := v.digest.Encoded()
-	for name, data := range b.Files {
-		if !fs.ValidPath(name) || strings.Contains(name, "/") || name == "." {
-			return nil, fmt.Errorf("bootfs: bundle %s: file name %q is not one path element", v.digest, name)
+	for _, b := range s.Bundles {
+		if err := v.addBundle(b); err != nil {
+			return nil, err
 		}
-		v.add(BundlePath(hex, name), data)
 	}
-	v.add(BundlePath(hex, bundle.InfoFile), b.InfoJSON)
-	if err := v.addConfigs(b.Info.KernelCmdline, inv, strings.TrimSuffix(o.HTTPBase, "/")); err != nil {
-		return nil, fmt.Errorf("bootfs: bundle %s: %w", v.digest, err)
+	for name, d := range s.Nodes {
+		if _, ok := v.bundles[d]; !ok {
+			return nil, fmt.Errorf("bootfs: node %q: bundle %s is not among the View's bundles", name, d)
+		}
+		v.nodes[name] = d
+	}
+	if _, ok := v.bundles[s.Unknown]; s.Unknown != "" && !ok {
+		return nil, fmt.Errorf("bootfs: unknown clients' bundle %s is not among the View's bundles", s.Unknown)
+	}
+	if err := v.addConfigs(inv, s.Unknown, o); err != nil {
+		return nil, err
 	}
 	v.dirs = dirsOf(v.files)
 	return v, nil
 }
 
-// addConfigs renders the pxelinux configs and iPXE scripts of inv, naming
-// this View's bundle paths: relative ones for pxelinux (TFTP), URLs under
-// base for iPXE.
-func (v *View) addConfigs(cmdline string, inv *pxe.Inventory, base string) error {
-	hex := v.digest.Encoded()
-	tftp := pxe.Paths{Kernel: BundlePath(hex, bundle.Kernel), Initramfs: BundlePath(hex, bundle.Initramfs)}
-	http := pxe.Paths{Kernel: base + "/" + tftp.Kernel, Initramfs: base + "/" + tftp.Initramfs}
-	configs, err := pxe.NodeConfigsAt(tftp, cmdline, inv)
-	if err != nil {
-		return err
+// addBundle adds b's files under bundles/<hex>/; a digest added already
+// is skipped.
+func (v *View) addBundle(b *bundle.Fetched) error {
+	if b == nil || b.Info == nil {
+		return errors.New("bootfs: a verified bundle is required")
 	}
-	for name, c := range configs {
-		v.add(path.Join(tftproot.ConfigDir, name), []byte(c))
+	d := b.Manifest.Digest
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("bootfs: bundle digest %q: %w", d, err)
 	}
-	for _, n := range inv.Nodes {
-		s, err := pxe.IPXEScript(http, pxe.NodeCmdline(cmdline, n, &inv.Network))
+	if _, ok := v.bundles[d]; ok {
+		return nil
+	}
+	// pull checked it already; the View writes it into every config and
+	// script, so it checks again rather than trust every caller did.
+	if err := b.Info.Validate(); err != nil {
+		return fmt.Errorf("bootfs: bundle %s: %w", d, err)
+	}
+	for _, name := range []string{bundle.Kernel, bundle.Initramfs} {
+		if _, ok := b.Files[name]; !ok {
+			return fmt.Errorf("bootfs: bundle %s has no %s", d, name)
+		}
+	}
+	hex := d.Encoded()
+	for name, data := range b.Files {
+		if !fs.ValidPath(name) || strings.Contains(name, "/") || name == "." {
+			return fmt.Errorf("bootfs: bundle %s: file name %q is not one path element", d, name)
+		}
+		v.add(BundlePath(hex, name), data)
+	}
+	v.add(BundlePath(hex, bundle.InfoFile), b.InfoJSON)
+	v.bundles[d] = b
+	return nil
+}
+
+// bootPaths name bundle d's kernel and initramfs: relative ones for
+// pxelinux (TFTP), URLs under base for iPXE.
+func bootPaths(d digest.Digest, base string) (tftp, http pxe.Paths) {
+	tftp = pxe.Paths{Kernel: BundlePath(d.Encoded(), bundle.Kernel), Initramfs: BundlePath(d.Encoded(), bundle.Initramfs)}
+	http = pxe.Paths{Kernel: base + "/" + tftp.Kernel, Initramfs: base + "/" + tftp.Initramfs}
+	return tftp, http
+}
+
+// cmdline is what a client booting bundle d runs: the bundle's command
+// line (with the node's changes, for a node), then serve's own words.
+func (v *View) cmdline(d digest.Digest, n *pxe.Node, nw *pxe.Network, o Options) string {
+	c := v.bundles[d].Info.KernelCmdline
+	if n != nil {
+		c = pxe.NodeCmdline(c, *n, nw)
+	}
+	c += " " + CmdlineBundle + d.String()
+	if o.ReportURL != "" {
+		c += " " + CmdlineReport + o.ReportURL
+	}
+	return c
+}
+
+// addConfigs renders the pxelinux config and iPXE script of every node
+// given a bundle, and the default ones for unknown clients.
+func (v *View) addConfigs(inv *pxe.Inventory, unknown digest.Digest, o Options) error {
+	base := strings.TrimSuffix(o.HTTPBase, "/")
+	for i := range inv.Nodes {
+		n := &inv.Nodes[i]
+		d, ok := v.nodes[n.Name]
+		if !ok {
+			continue
+		}
+		tftp, http := bootPaths(d, base)
+		cmdline := v.cmdline(d, n, &inv.Network, o)
+		h, err := pxe.HexIP(n.IP)
 		if err != nil {
-			return fmt.Errorf("node %q: %w", n.Name, err)
+			return fmt.Errorf("bootfs: node %q: ip: %w", n.Name, err)
+		}
+		c, err := pxe.PxelinuxConfigAt(tftp, cmdline)
+		if err != nil {
+			return fmt.Errorf("bootfs: node %q: bundle %s: %w", n.Name, d, err)
+		}
+		v.add(path.Join(tftproot.ConfigDir, h), []byte(c))
+		s, err := pxe.IPXEScript(http, cmdline)
+		if err != nil {
+			return fmt.Errorf("bootfs: node %q: bundle %s: %w", n.Name, d, err)
 		}
 		name := ScriptName(n.MAC)
 		v.add(name, []byte(s))
@@ -143,14 +257,16 @@ func (v *View) addConfigs(cmdline string, inv *pxe.Inventory, base string) error
 	if !v.unknown {
 		return nil
 	}
+	tftp, http := bootPaths(unknown, base)
+	cmdline := v.cmdline(unknown, nil, &inv.Network, o)
 	c, err := pxe.PxelinuxConfigAt(tftp, cmdline)
 	if err != nil {
-		return err
+		return fmt.Errorf("bootfs: unknown clients: bundle %s: %w", unknown, err)
 	}
 	v.add(path.Join(tftproot.ConfigDir, DefaultConfig), []byte(c))
 	s, err := pxe.IPXEScript(http, cmdline)
 	if err != nil {
-		return err
+		return fmt.Errorf("bootfs: unknown clients: bundle %s: %w", unknown, err)
 	}
 	v.add(DefaultScript, []byte(s))
 	return nil
@@ -162,8 +278,21 @@ func (v *View) add(name string, data []byte) {
 	v.files[name] = &file{name: name, data: append([]byte(nil), data...), sha256: hex.EncodeToString(sum[:])}
 }
 
-// Digest is the bundle's manifest digest.
-func (v *View) Digest() digest.Digest { return v.digest }
+// Digests are the digests of the View's bundles, sorted.
+func (v *View) Digests() []digest.Digest {
+	ds := make([]digest.Digest, 0, len(v.bundles))
+	for d := range v.bundles {
+		ds = append(ds, d)
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds
+}
+
+// DigestOf is the digest the named inventory node boots.
+func (v *View) DigestOf(node string) (digest.Digest, bool) {
+	d, ok := v.nodes[node]
+	return d, ok
+}
 
 // FS is the View as a read-only fs.FS.
 func (v *View) FS() fs.FS { return viewFS{v} }

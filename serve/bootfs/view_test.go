@@ -15,6 +15,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+
 	"rambox/bundle"
 	"rambox/serve/bootfs"
 	"rambox/serve/bootfs/bootfstest"
@@ -29,7 +31,7 @@ func sum(b []byte) string {
 func TestNames(t *testing.T) {
 	for _, unknown := range []bool{false, true} {
 		v := bootfstest.New(t, "kernel A", unknown)
-		h := v.Digest().Encoded()
+		h := v.Digests()[0].Encoded()
 		want := []string{
 			"bundles/" + h + "/bundle.json",
 			"bundles/" + h + "/bzImage",
@@ -65,13 +67,14 @@ func TestNames(t *testing.T) {
 func TestContent(t *testing.T) {
 	f := bootfstest.Fetched("kernel A")
 	l := bootfstest.Loaders(t)
-	v, err := bootfs.New(f, bootfstest.Inventory(t, false), l, bootfs.Options{HTTPBase: bootfstest.HTTPBase})
+	inv := bootfstest.Inventory(t, false)
+	v, err := bootfs.New(bootfs.One(f, inv), inv, l, bootfs.Options{HTTPBase: bootfstest.HTTPBase})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][]byte{bootfs.BundlePath(v.Digest().Encoded(), bundle.InfoFile): f.InfoJSON}
+	want := map[string][]byte{bootfs.BundlePath(v.Digests()[0].Encoded(), bundle.InfoFile): f.InfoJSON}
 	for name, b := range f.Files {
-		want[bootfs.BundlePath(v.Digest().Encoded(), name)] = b
+		want[bootfs.BundlePath(v.Digests()[0].Encoded(), name)] = b
 	}
 	for _, name := range bootfs.LoaderFiles {
 		want[name] = []byte("loader " + name)
@@ -99,7 +102,8 @@ func TestContent(t *testing.T) {
 func TestImmutable(t *testing.T) {
 	f := bootfstest.Fetched("kernel A")
 	l := bootfstest.Loaders(t)
-	v, err := bootfs.New(f, bootfstest.Inventory(t, false), l, bootfs.Options{HTTPBase: bootfstest.HTTPBase})
+	inv := bootfstest.Inventory(t, false)
+	v, err := bootfs.New(bootfs.One(f, inv), inv, l, bootfs.Options{HTTPBase: bootfstest.HTTPBase})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,13 +111,13 @@ func TestImmutable(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(l.Dirs[0], tftproot.UndionlyFile), []byte("evil"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]string{bootfs.BundlePath(v.Digest().Encoded(), bundle.Kernel): "kernel A", tftproot.UndionlyFile: "loader undionly.kpxe"} {
+	for name, want := range map[string]string{bootfs.BundlePath(v.Digests()[0].Encoded(), bundle.Kernel): "kernel A", tftproot.UndionlyFile: "loader undionly.kpxe"} {
 		if got, err := fs.ReadFile(v.FS(), name); err != nil || string(got) != want {
 			t.Errorf("after the change, ReadFile(%q) = %q, %v, want %q", name, got, err, want)
 		}
 	}
 	// A reader cannot change what the next one gets.
-	name := bootfs.BundlePath(v.Digest().Encoded(), bundle.Initramfs)
+	name := bootfs.BundlePath(v.Digests()[0].Encoded(), bundle.Initramfs)
 	b, _ := fs.ReadFile(v.FS(), name)
 	copy(b, "EVIL")
 	if got, _ := fs.ReadFile(v.FS(), name); string(got) != "initramfs of kernel A" {
@@ -125,19 +129,68 @@ func TestImmutable(t *testing.T) {
 // digest paths.
 func TestConfigs(t *testing.T) {
 	v := bootfstest.New(t, "kernel A", true)
-	h := v.Digest().Encoded()
+	h := v.Digests()[0].Encoded()
 	u := bootfstest.HTTPBase + "/bundles/" + h
+	b := " rambox.bundle=sha256:" + h
 	tests := []struct{ name, want string }{
-		{"pxelinux.cfg/C0A818CB", "DEFAULT rambox\nLABEL rambox\n  KERNEL bundles/" + h + "/bzImage\n  APPEND initrd=bundles/" + h + "/initramfs.cpio.gz rw ip=dhcp rambox\n"},
-		{"pxelinux.cfg/C0A818CC", "DEFAULT rambox\nLABEL rambox\n  KERNEL bundles/" + h + "/bzImage\n  APPEND initrd=bundles/" + h + "/initramfs.cpio.gz rw ip=dhcp rambox shell\n"},
-		{"pxelinux.cfg/default", "DEFAULT rambox\nLABEL rambox\n  KERNEL bundles/" + h + "/bzImage\n  APPEND initrd=bundles/" + h + "/initramfs.cpio.gz rw ip=dhcp rambox\n"},
-		{"ipxe/" + bootfstest.MAC2 + ".ipxe", "#!ipxe\nkernel " + u + "/bzImage initrd=initramfs.cpio.gz rw ip=dhcp rambox shell\ninitrd " + u + "/initramfs.cpio.gz\nboot\n"},
-		{"ipxe/default.ipxe", "#!ipxe\nkernel " + u + "/bzImage initrd=initramfs.cpio.gz rw ip=dhcp rambox\ninitrd " + u + "/initramfs.cpio.gz\nboot\n"},
+		{"pxelinux.cfg/C0A818CB", "DEFAULT rambox\nLABEL rambox\n  KERNEL bundles/" + h + "/bzImage\n  APPEND initrd=bundles/" + h + "/initramfs.cpio.gz rw ip=dhcp rambox" + b + "\n"},
+		{"pxelinux.cfg/C0A818CC", "DEFAULT rambox\nLABEL rambox\n  KERNEL bundles/" + h + "/bzImage\n  APPEND initrd=bundles/" + h + "/initramfs.cpio.gz rw ip=dhcp rambox shell" + b + "\n"},
+		{"pxelinux.cfg/default", "DEFAULT rambox\nLABEL rambox\n  KERNEL bundles/" + h + "/bzImage\n  APPEND initrd=bundles/" + h + "/initramfs.cpio.gz rw ip=dhcp rambox" + b + "\n"},
+		{"ipxe/" + bootfstest.MAC2 + ".ipxe", "#!ipxe\nkernel " + u + "/bzImage initrd=initramfs.cpio.gz rw ip=dhcp rambox shell" + b + "\ninitrd " + u + "/initramfs.cpio.gz\nboot\n"},
+		{"ipxe/default.ipxe", "#!ipxe\nkernel " + u + "/bzImage initrd=initramfs.cpio.gz rw ip=dhcp rambox" + b + "\ninitrd " + u + "/initramfs.cpio.gz\nboot\n"},
 	}
 	for _, tc := range tests {
 		if got, err := fs.ReadFile(v.FS(), tc.name); err != nil || string(got) != tc.want {
 			t.Errorf("ReadFile(%q) = %q, %v, want %q", tc.name, got, err, tc.want)
 		}
+	}
+}
+
+// TestServing: one View carries several bundles. Each node's config
+// names its own bundle and the report URL; a bundle no node boots is
+// still served (a client that read its config before a switch finishes);
+// a node given no bundle gets no config.
+func TestServing(t *testing.T) {
+	inv := bootfstest.Inventory(t, false)
+	a, b, old := bootfstest.Fetched("kernel A"), bootfstest.Fetched("kernel B"), bootfstest.Fetched("kernel old")
+	s := bootfs.Serving{
+		Bundles: []*bundle.Fetched{a, b, old, a},
+		Nodes:   map[string]digest.Digest{"rambox01": a.Manifest.Digest},
+	}
+	o := bootfs.Options{HTTPBase: bootfstest.HTTPBase, ReportURL: "http://192.168.24.202:8080/api/v1/report"}
+	v, err := bootfs.New(s, inv, bootfstest.Loaders(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(v.Digests()), 3; got != want {
+		t.Errorf("Digests() = %v, want %d", v.Digests(), want)
+	}
+	mac1, _ := net.ParseMAC(bootfstest.MAC1)
+	script, err := v.Script(mac1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"/bundles/" + a.Manifest.Digest.Encoded() + "/bzImage ", " rambox.bundle=" + a.Manifest.Digest.String(), " rambox.report=" + o.ReportURL + "\n"} {
+		if !strings.Contains(string(script), want) {
+			t.Errorf("rambox01's script %q lacks %q", script, want)
+		}
+	}
+	for _, f := range []*bundle.Fetched{b, old} {
+		name := bootfs.BundlePath(f.Manifest.Digest.Encoded(), bundle.Kernel)
+		if got, err := fs.ReadFile(v.FS(), name); err != nil || string(got) != string(f.Files[bundle.Kernel]) {
+			t.Errorf("ReadFile(%q) = %q, %v, want the bundle's kernel", name, got, err)
+		}
+	}
+	mac2, _ := net.ParseMAC(bootfstest.MAC2)
+	if _, err := v.Script(mac2); !errors.Is(err, bootfs.ErrUnknownNode) {
+		t.Errorf("Script(%s) of a node given no bundle: err = %v, want ErrUnknownNode", mac2, err)
+	}
+	if _, err := fs.ReadFile(v.FS(), "pxelinux.cfg/C0A818CC"); err == nil {
+		t.Error("a node given no bundle has a pxelinux config")
+	}
+	s.Nodes["rambox02"] = digest.FromString("not carried")
+	if _, err := bootfs.New(s, inv, bootfstest.Loaders(t), o); err == nil || !strings.Contains(err.Error(), `node "rambox02"`) {
+		t.Errorf("New with a node given a bundle not carried: err = %v, want one naming the node", err)
 	}
 }
 
@@ -164,7 +217,7 @@ func TestScript(t *testing.T) {
 			continue
 		}
 		want, _ := fs.ReadFile(tc.v.FS(), tc.want)
-		if err != nil || string(got) != string(want) || !strings.Contains(string(got), bootfstest.HTTPBase+"/bundles/"+tc.v.Digest().Encoded()+"/bzImage ") {
+		if err != nil || string(got) != string(want) || !strings.Contains(string(got), bootfstest.HTTPBase+"/bundles/"+tc.v.Digests()[0].Encoded()+"/bzImage ") {
 			t.Errorf("Script(%s) = %q, %v, want %s: %q, naming the digest's kernel URL", tc.mac, got, err, tc.want, want)
 		}
 	}
@@ -172,7 +225,7 @@ func TestScript(t *testing.T) {
 
 func TestInvalidPaths(t *testing.T) {
 	v := bootfstest.New(t, "kernel A", false)
-	h := v.Digest().Encoded()
+	h := v.Digests()[0].Encoded()
 	for _, tc := range []struct {
 		name string
 		want error
@@ -217,13 +270,13 @@ func TestNewErrors(t *testing.T) {
 		f    func() (*bootfs.View, error)
 		want string
 	}{
-		{"a missing loader", func() (*bootfs.View, error) { return bootfs.New(bootfstest.Fetched("k"), inv, l, o) }, "snponly.efi"},
-		{"a file name with ../", func() (*bootfs.View, error) { return bootfs.New(evil, inv, good, o) }, `"../x"`},
-		{"no kernel", func() (*bootfs.View, error) { return bootfs.New(noKernel, inv, good, o) }, "bzImage"},
-		{"a command line with a newline", func() (*bootfs.View, error) { return bootfs.New(badCmdline, inv, good, o) }, "kernelCmdline has a control character"},
-		{"no HTTPBase", func() (*bootfs.View, error) { return bootfs.New(bootfstest.Fetched("k"), inv, good, bootfs.Options{}) }, "HTTPBase"},
+		{"a missing loader", func() (*bootfs.View, error) { return bootfs.New(bootfs.One(bootfstest.Fetched("k"), inv), inv, l, o) }, "snponly.efi"},
+		{"a file name with ../", func() (*bootfs.View, error) { return bootfs.New(bootfs.One(evil, inv), inv, good, o) }, `"../x"`},
+		{"no kernel", func() (*bootfs.View, error) { return bootfs.New(bootfs.One(noKernel, inv), inv, good, o) }, "bzImage"},
+		{"a command line with a newline", func() (*bootfs.View, error) { return bootfs.New(bootfs.One(badCmdline, inv), inv, good, o) }, "kernelCmdline has a control character"},
+		{"no HTTPBase", func() (*bootfs.View, error) { return bootfs.New(bootfs.One(bootfstest.Fetched("k"), inv), inv, good, bootfs.Options{}) }, "HTTPBase"},
 		{"a relative HTTPBase", func() (*bootfs.View, error) {
-			return bootfs.New(bootfstest.Fetched("k"), inv, good, bootfs.Options{HTTPBase: "192.168.24.202:8080"})
+			return bootfs.New(bootfs.One(bootfstest.Fetched("k"), inv), inv, good, bootfs.Options{HTTPBase: "192.168.24.202:8080"})
 		}, "HTTPBase"},
 	} {
 		v, err := tc.f()
@@ -231,7 +284,7 @@ func TestNewErrors(t *testing.T) {
 			t.Errorf("New with %s = %v, %v, want an error naming %s", tc.what, v, err, tc.want)
 		}
 	}
-	if _, err := bootfs.New(bootfstest.Fetched("k"), inv, l, o); !errors.Is(err, bootfs.ErrLoaderMissing) {
+	if _, err := bootfs.New(bootfs.One(bootfstest.Fetched("k"), inv), inv, l, o); !errors.Is(err, bootfs.ErrLoaderMissing) {
 		t.Errorf("New with a missing loader = %v, want ErrLoaderMissing", err)
 	}
 }
@@ -242,13 +295,13 @@ func TestCurrent(t *testing.T) {
 		t.Errorf("zero Current.Load() = %v, want nil", v)
 	}
 	a, b := bootfstest.New(t, "kernel A", false), bootfstest.New(t, "kernel B", false)
-	if a.Digest() == b.Digest() {
-		t.Fatalf("two kernels, one digest %s", a.Digest())
+	if a.Digests()[0] == b.Digests()[0] {
+		t.Fatalf("two kernels, one digest %s", a.Digests()[0])
 	}
 	for _, v := range []*bootfs.View{a, b} {
 		c.Store(v)
 		if got := c.Load(); got != v {
-			t.Errorf("Load() after Store(%s) = %s", v.Digest(), got.Digest())
+			t.Errorf("Load() after Store(%s) = %s", v.Digests()[0], got.Digests()[0])
 		}
 	}
 }

@@ -44,7 +44,7 @@ func TestGetHead(t *testing.T) {
 	v := bootfstest.New(t, "kernel A", false)
 	cur.Store(v)
 	h := httpboot.Handler(&cur)
-	kernel := bootfs.BundlePath(v.Digest().Encoded(), bundle.Kernel)
+	kernel := bootfs.BundlePath(v.Digests()[0].Encoded(), bundle.Kernel)
 	kb, _ := fs.ReadFile(v.FS(), kernel)
 	script, _ := fs.ReadFile(v.FS(), "ipxe/"+bootfstest.MAC1+".ipxe")
 	cfg, _ := fs.ReadFile(v.FS(), "pxelinux.cfg/C0A818CB")
@@ -79,7 +79,7 @@ func TestRangeAndConditional(t *testing.T) {
 	v := bootfstest.New(t, "0123456789abcdef", false)
 	cur.Store(v)
 	h := httpboot.Handler(&cur)
-	kernel := "/" + bootfs.BundlePath(v.Digest().Encoded(), bundle.Kernel)
+	kernel := "/" + bootfs.BundlePath(v.Digests()[0].Encoded(), bundle.Kernel)
 	tag := etag([]byte("0123456789abcdef"))
 	for _, tc := range []struct {
 		header []string
@@ -110,7 +110,7 @@ func TestRefused(t *testing.T) {
 	strict := bootfstest.New(t, "kernel A", false)
 	cur.Store(strict)
 	h := httpboot.Handler(&cur)
-	hx := strict.Digest().Encoded()
+	hx := strict.Digests()[0].Encoded()
 	for _, tc := range []struct {
 		method, path string
 		status       int
@@ -163,7 +163,7 @@ func TestSwitch(t *testing.T) {
 	path := "/ipxe/" + bootfstest.MAC1 + ".ipxe"
 	wantA, _ := fs.ReadFile(a.FS(), path[1:])
 	wantB, _ := fs.ReadFile(b.FS(), path[1:])
-	kernelA := "/" + bootfs.BundlePath(a.Digest().Encoded(), bundle.Kernel)
+	kernelA := "/" + bootfs.BundlePath(a.Digests()[0].Encoded(), bundle.Kernel)
 	ka, _ := fs.ReadFile(a.FS(), kernelA[1:])
 	var wg sync.WaitGroup
 	for i := 0; i < 32; i++ {

@@ -67,7 +67,8 @@ func TestRealClients(t *testing.T) {
 	requireClients(t)
 	var cur bootfs.Current
 	l := bootfstest.Loaders(t)
-	v, err := bootfs.New(bootfstest.Fetched(strings.Repeat("kernel A ", 20000)), bootfstest.Inventory(t, false), l, bootfs.Options{HTTPBase: bootfstest.HTTPBase})
+	inv := bootfstest.Inventory(t, false)
+	v, err := bootfs.New(bootfs.One(bootfstest.Fetched(strings.Repeat("kernel A ", 20000)), inv), inv, l, bootfs.Options{HTTPBase: bootfstest.HTTPBase})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestRealClients(t *testing.T) {
 	addr := start(t, &cur)
 	host, port, _ := strings.Cut(addr, ":")
 	url := "tftp://" + addr + "/"
-	kernel := bootfs.BundlePath(v.Digest().Encoded(), bundle.Kernel)
+	kernel := bootfs.BundlePath(v.Digests()[0].Encoded(), bundle.Kernel)
 	want, _ := fs.ReadFile(v.FS(), kernel)
 
 	// A symlink planted after New, beside the loaders the View was read

@@ -52,6 +52,10 @@ type Options struct {
 	// TransferTimeout bounds each transfer; 0 means
 	// DefaultTransferTimeout. A transfer past it gets a TFTP error.
 	TransferTimeout time.Duration
+	// OnDone, when set, is called after each transfer the client
+	// acknowledged to its last block: who, which name, how many bytes.
+	// The transfer log and the metrics hang off it.
+	OnDone func(client net.Addr, name string, size int64)
 }
 
 // Server serves a bootfs.Current over TFTP.

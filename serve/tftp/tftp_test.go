@@ -127,7 +127,7 @@ func serving(t *testing.T) (*bootfs.View, string) {
 // (tsize with the file's size), and the file arrives byte-identical.
 func TestOptions(t *testing.T) {
 	v, addr := serving(t)
-	name := bootfs.BundlePath(v.Digest().Encoded(), bundle.Kernel)
+	name := bootfs.BundlePath(v.Digests()[0].Encoded(), bundle.Kernel)
 	want, _ := fs.ReadFile(v.FS(), name)
 	for _, blksize := range []string{"512", "1024", "1468"} {
 		r := get(t, addr, 1, name, "blksize", blksize, "tsize", "0", "timeout", "3")
@@ -146,7 +146,7 @@ func TestOptions(t *testing.T) {
 // serving.
 func TestRefused(t *testing.T) {
 	v, addr := serving(t)
-	h := v.Digest().Encoded()
+	h := v.Digests()[0].Encoded()
 	for _, tc := range []struct {
 		op   uint16
 		name string
@@ -191,7 +191,7 @@ func TestConcurrent(t *testing.T) {
 	name := "pxelinux.cfg/C0A818CB"
 	wantA, _ := fs.ReadFile(a.FS(), name)
 	wantB, _ := fs.ReadFile(b.FS(), name)
-	kernel := bootfs.BundlePath(a.Digest().Encoded(), bundle.Kernel)
+	kernel := bootfs.BundlePath(a.Digests()[0].Encoded(), bundle.Kernel)
 	wantKernel, _ := fs.ReadFile(a.FS(), kernel)
 	var wg sync.WaitGroup
 	for i := 0; i < 16; i++ {

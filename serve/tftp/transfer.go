@@ -88,8 +88,11 @@ func (s *Server) transfer(ctx context.Context, ip net.IP, to net.Addr, r request
 			t.end(ctx, fail, r.name)
 			return
 		}
-		if end-off < blksize {
-			return // the short block ends the transfer
+		if end-off < blksize { // the short block ends the transfer
+			if s.o.OnDone != nil {
+				s.o.OnDone(to, r.name, int64(size))
+			}
+			return
 		}
 		off = end
 	}

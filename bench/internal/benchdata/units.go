@@ -24,6 +24,8 @@ var units = map[string]unit{
 	"KiB":  {"size", 1 << 10},
 	"MiB":  {"size", 1 << 20},
 	"MB/s": {"rate", 1e6},
+	// msg/s: protocol messages (DHCP OFFERs, ACKs) answered per second.
+	"msg/s": {"message rate", 1},
 }
 
 func unitNames() string {

@@ -97,7 +97,8 @@ nodes:
 // New is the View of Fetched(kernel) with Loaders and Inventory.
 func New(t testing.TB, kernel string, unknown bool) *bootfs.View {
 	t.Helper()
-	v, err := bootfs.New(Fetched(kernel), Inventory(t, unknown), Loaders(t), bootfs.Options{HTTPBase: HTTPBase})
+	inv := Inventory(t, unknown)
+	v, err := bootfs.New(bootfs.One(Fetched(kernel), inv), inv, Loaders(t), bootfs.Options{HTTPBase: HTTPBase})
 	if err != nil {
 		t.Fatal(err)
 	}

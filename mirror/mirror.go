@@ -58,17 +58,20 @@ func (o Options) Validate() error {
 	case o.Dst.Identity() == o.Src.Identity():
 		errs = append(errs, fmt.Errorf("DST %s: %w", o.Dst, ErrSameStore))
 	}
-	keyless := o.Trust.CertIdentity != "" || o.Trust.CertIssuer != ""
 	for _, r := range []struct {
 		arg string
 		ref ocibundle.Ref
 	}{{"SRC", o.Src}, {"DST", o.Dst}} {
-		if keyless && r.ref.Layout != "" {
+		if keyless(o.Trust) && r.ref.Layout != "" {
 			errs = append(errs, fmt.Errorf("%s %s: keyless signatures are checked by cosign in a registry, not in an OCI layout", r.arg, r.ref))
 		}
 	}
 	return errors.Join(append(errs, o.Trust.Validate())...)
 }
+
+// keyless reports whether t trusts a keyless identity (checked by the
+// cosign CLI) rather than keys.
+func keyless(t pull.Trust) bool { return t.CertIdentity != "" || t.CertIssuer != "" }
 
 var (
 	// ErrOtherDigest: DST pins another digest than SRC.
@@ -142,8 +145,9 @@ func Mirror(ctx context.Context, o Options) (Result, error) {
 		return Result{}, fmt.Errorf("SRC %s: copying into staging: %w", o.Src, err)
 	}
 	// Keyless signatures are checked by cosign in a registry only: for
-	// them the staged copy is checked at DST, after the copy.
-	if trust.Key != "" {
+	// them the staged copy is checked at DST, after the copy. Keys (one,
+	// or k of n) are checked here.
+	if !keyless(trust) {
 		if v, err = verify(stagingRef); err != nil {
 			return Result{}, fmt.Errorf("SRC %s changed while it was copied: %w", o.Src, err)
 		}

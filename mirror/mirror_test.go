@@ -256,3 +256,25 @@ func index(t *testing.T, layout string) ocispec.Index {
 	}
 	return idx
 }
+
+// TestMirrorKOfN: a k-of-n policy is applied before and after the copy: a
+// bundle signed by one of two keys mirrors under 1 of 2 and is refused,
+// with DST not created, under 2 of 2.
+func TestMirrorKOfN(t *testing.T) {
+	ctx := context.Background()
+	src, _, pub := signed(t, "kernel-kofn")
+	_, _, other := signed(t, "kernel-kofn-other")
+	for _, tc := range []struct {
+		threshold int
+		wantErr   error
+	}{{1, nil}, {2, signing.ErrThreshold}} {
+		dst := filepath.Join(t.TempDir(), "mirror")
+		_, err := mirror.Mirror(ctx, mirror.Options{Src: src, Dst: ocibundle.Ref{Layout: dst}, Trust: pull.Trust{Keys: []string{pub, other}, Threshold: tc.threshold}})
+		if !errors.Is(err, tc.wantErr) {
+			t.Errorf("Mirror under %d of 2 keys = %v, want %v", tc.threshold, err, tc.wantErr)
+		}
+		if _, statErr := os.Stat(dst); tc.wantErr != nil && !errors.Is(statErr, os.ErrNotExist) {
+			t.Errorf("DST %s exists after a refused mirror (%v)", dst, statErr)
+		}
+	}
+}

@@ -28,6 +28,7 @@ var commands = map[string]command{
 	"sign":       {"add a signature to a published bundle and its attachments (a second key, for k-of-n)", runSign},
 	"verify":     {"check a published bundle's signature and blobs", runVerify},
 	"pull":       {"fetch a pinned, verified bundle into a TFTP root (atomic switch)", runPull},
+	"mirror":     {"copy a verified bundle with its signatures and referrers to another registry or OCI layout", runMirror},
 	"rollback":   {"make the previous bundle in a TFTP root current again", runRollback},
 	"hexip":      {"print an IPv4 address (or host) as pxelinux's hex config name", runHexIP},
 	"dhcpd-conf": {"write an ISC dhcpd.conf with PXE options from a node inventory", runDhcpdConf},

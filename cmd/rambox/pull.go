@@ -121,13 +121,23 @@ func runRollback(args []string) error {
 }
 
 // parseRefArg parses flags around exactly one REF argument, which may
-// stand anywhere among them: the flag package stops at the first non-flag,
-// so parsing resumes after each one.
+// stand anywhere among them.
 func parseRefArg(fs *flag.FlagSet, args []string) (ocibundle.Ref, error) {
+	words, err := parseWords(fs, args, 1)
+	if err != nil {
+		return ocibundle.Ref{}, err
+	}
+	return ocibundle.ParseRef(words[0])
+}
+
+// parseWords parses flags around exactly n arguments, which may stand
+// anywhere among them: the flag package stops at the first non-flag, so
+// parsing resumes after each one.
+func parseWords(fs *flag.FlagSet, args []string, n int) ([]string, error) {
 	var words []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return ocibundle.Ref{}, errUsage
+			return nil, errUsage
 		}
 		if fs.NArg() == 0 {
 			break
@@ -135,9 +145,9 @@ func parseRefArg(fs *flag.FlagSet, args []string) (ocibundle.Ref, error) {
 		words = append(words, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if len(words) != 1 {
+	if len(words) != n {
 		fs.Usage()
-		return ocibundle.Ref{}, errUsage
+		return nil, errUsage
 	}
-	return ocibundle.ParseRef(words[0])
+	return words, nil
 }

@@ -21,6 +21,7 @@ test: deps engine toolchain
     export RAMBOX_REGISTRY_DIR=${RAMBOX_REGISTRY_DIR:-/var/lib/rambox-registry}
     export RAMBOX_REGISTRY_ADDR=$(bash ci/registry.sh start)
     export RAMBOX_COSIGN=$(bash ci/cosign.sh)
+    export RAMBOX_ORAS=$(bash ci/oras.sh)
     # The PXE boot tests boot a real bundle: linux-6.1 from Debian's source
     # (a cache hit once built).
     CGO_ENABLED=0 go build -o .bin/rambox ./cmd/rambox

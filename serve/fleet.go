@@ -174,7 +174,8 @@ func (f *fleet) verified(name string, ref ocibundle.Ref, v *pull.Verified, pullE
 // the canary digest by every canary promotes it (promote: on-success); a
 // failure stops the rollout: the canaries go back to the serving digest,
 // and the failed digest is not tried again until the config names another.
-func (f *fleet) reported(node string, booted digest.Digest, pass bool, at time.Time) (switched bool, groupName, msg string) {
+// changed says some node now boots another digest.
+func (f *fleet) reported(node string, booted digest.Digest, pass bool, at time.Time) (changed bool, groupName, msg string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	name, ok := f.want.assign.GroupOf(node)
@@ -189,7 +190,7 @@ func (f *fleet) reported(node string, booted digest.Digest, pass bool, at time.T
 		failed := digestOf(g.canary)
 		g.rejected, g.canary, g.passed = failed, nil, nil
 		g.set(StateFailed, fmt.Sprintf("canary %s failed its selftest on %s; the group stays on %s", node, failed, digestOf(g.serving)))
-		return false, name, g.reason
+		return true, name, g.reason
 	}
 	g.passed[node] = true
 	for _, c := range g.spec.Canary {

@@ -133,17 +133,15 @@ func (o *observer) reported(n records.Node) {
 	if n.Name == "" {
 		return
 	}
-	switched, group, msg := o.fleet.reported(n.Name, digest.Digest(r.Digest), r.Result == records.ResultPass, r.Received)
+	changed, group, msg := o.fleet.reported(n.Name, digest.Digest(r.Digest), r.Result == records.ResultPass, r.Received)
 	if msg == "" {
 		return
 	}
 	o.metrics.ReconcileState(group, o.fleet.states()[group])
-	if switched {
+	if changed {
 		o.rec.publish(nil)
-		log.Info("group switched", "group", group, "how", msg)
-	} else {
-		log.Info("canary", "group", group, "how", msg)
 	}
+	log.Info("canary", "group", group, "how", msg)
 }
 
 // Snapshot is the status page's data: every group, and every node of the

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -19,15 +20,35 @@ import (
 	"rambox/serve/report"
 )
 
-// TestInitPostsReport boots the built bundle's kernel and initramfs, with
-// this checkout's /init laid over the archive's (a second cpio appended:
-// the kernel unpacks both, the later file wins), so the post is made by
-// the busybox the box really ships. The report goes through QEMU's user
-// network (the host is 10.0.2.2 there) to serve's real handler and store.
+// TestInitPostsReport boots the built bundle's kernel twice: with its
+// initramfs and this checkout's /init laid over the archive's (a second
+// cpio appended: the kernel unpacks both, the later file wins), so the
+// post is made by the busybox the box really ships; and with an initramfs
+// `rambox initramfs` packs with $RAMBOX_TEST_BUSYBOX (Debian's, built
+// without wget -T, as the other boot tests use). Each report goes through
+// QEMU's user network (the host is 10.0.2.2 there) to serve's real
+// handler and store.
 func TestInitPostsReport(t *testing.T) {
 	requireE2E(t)
 	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
-	initrd := overlayInit(t, filepath.Join(bundleDir, bundle.Initramfs), filepath.Join(repoRoot(t), "rootfs", "tree", "init"))
+	t.Run("bundle busybox", func(t *testing.T) {
+		bootReports(t, bundleDir, overlayInit(t, filepath.Join(bundleDir, bundle.Initramfs), filepath.Join(repoRoot(t), "rootfs", "tree", "init")))
+	})
+	t.Run("test busybox", func(t *testing.T) {
+		busybox := need(t, "RAMBOX_TEST_BUSYBOX")
+		initrd := filepath.Join(t.TempDir(), "initramfs.cpio.gz")
+		cmd := exec.Command(buildCLI(t), "initramfs", "--rootfs", "rootfs", "--busybox", busybox, "-o", initrd)
+		cmd.Dir = repoRoot(t)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("rambox initramfs: %v\n%s", err, out)
+		}
+		bootReports(t, bundleDir, initrd)
+	})
+}
+
+// bootReports boots the bundle's kernel with initrd and checks the report
+// its /init posts.
+func bootReports(t *testing.T, bundleDir, initrd string) {
 
 	store, err := records.Open(filepath.Join(t.TempDir(), "records.db"))
 	if err != nil {

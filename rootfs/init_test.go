@@ -106,6 +106,27 @@ func TestCmdlineDecisions(t *testing.T) {
 	}
 }
 
+// TestCmdlineReportWords: the boot report's URL and digest, as serve puts
+// them on the command line.
+func TestCmdlineReportWords(t *testing.T) {
+	const show = `echo "report=$report bundle=$bundle selftest=$selftest"`
+	const d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	tests := []struct{ cmdline, want string }{
+		{"rambox.selftest rambox.report=http://10.0.2.2:8080/api/v1/report rambox.bundle=" + d,
+			"report=http://10.0.2.2:8080/api/v1/report bundle=" + d + " selftest=1"},
+		{`rambox.report="http://h/r?a=b&c=d" x`, "report=http://h/r?a=b&c=d bundle= selftest="},
+		{"rambox.reportx=1 xrambox.bundle=2 rambox.bundle", "report= bundle= selftest="},
+		{`foo="rambox.report=http://evil/ rambox.bundle=x"`, "report= bundle= selftest="},
+		{"rambox.bundle=a rambox.bundle=" + d, "report= bundle=" + d + " selftest="}, // the last one wins, as for init=
+		{"", "report= bundle= selftest="},
+	}
+	for _, tc := range tests {
+		if got := strings.TrimSpace(runSection(t, tc.cmdline, show)); got != tc.want {
+			t.Errorf("/init with cmdline %q: %q, want %q", tc.cmdline, got, tc.want)
+		}
+	}
+}
+
 // TestCmdlineWords: the words cmdline_words gives, as the kernel's
 // next_arg() would split them.
 func TestCmdlineWords(t *testing.T) {

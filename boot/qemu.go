@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -94,7 +95,18 @@ type recorder struct {
 	seen  []bool
 	marks []Mark
 	tee   io.Writer
+	// keys is the serial console's input. iPXE (QEMU's NIC ROM, and
+	// ipxe.efi) waits 2 s at "Press Ctrl-B for the iPXE command line..."
+	// (its compiled-in BANNER_TIMEOUT) before it even starts DHCP; any
+	// other key ends the wait at once and iPXE boots on, so the recorder
+	// answers each prompt with a space, as someone at the console would.
+	// Boot times then measure the boot, not a firmware's fixed pause.
+	keys     io.Writer
+	answered int // log length when the last prompt was answered
 }
+
+// ipxePrompt is iPXE's banner wait (see recorder.keys).
+const ipxePrompt = "Press Ctrl-B for the iPXE command line"
 
 func newRecorder(tee io.Writer) *recorder {
 	return &recorder{start: time.Now(), seen: make([]bool, len(milestones)), tee: tee}
@@ -124,6 +136,11 @@ func (r *recorder) Write(b []byte) (int, error) {
 			}
 		}
 	}
+	if r.keys != nil && bytes.Contains(selftest.Clean(r.log.Bytes()[max(from, r.answered):]), []byte(ipxePrompt)) {
+		r.answered = r.log.Len()
+		keys := r.keys
+		go keys.Write([]byte(" ")) // never blocks the log: a full pipe waits alone
+	}
 	if r.tee != nil {
 		// A failing copy (a closed pipe) must not stop QEMU's output.
 		if _, err := r.tee.Write(b); err != nil {
@@ -143,8 +160,13 @@ func (r *recorder) result() ([]byte, []Mark) {
 // reaches only rambox, which then tears down in order) that is killed if
 // rambox dies.
 func startProc(argv []string, stdout, stderr io.Writer) (*exec.Cmd, error) {
+	return startProcIn(argv, nil, stdout, stderr)
+}
+
+// startProcIn is startProc with stdin.
+func startProcIn(argv []string, stdin io.Reader, stdout, stderr io.Writer) (*exec.Cmd, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -156,8 +178,17 @@ func startProc(argv []string, stdout, stderr io.Writer) (*exec.Cmd, error) {
 // or ctx ends; then it is sent SIGTERM, and SIGKILL after a grace period.
 func runQEMU(ctx context.Context, argv []string, rec *recorder) (elapsed time.Duration, stderr string, err error) {
 	var errBuf bytes.Buffer
+	// The serial console's input (see recorder.keys): an OS pipe, which
+	// QEMU gets as its stdin itself, so Wait waits for no copying.
+	keys, typed, err := os.Pipe()
+	if err != nil {
+		return 0, "", err
+	}
+	defer typed.Close()
+	rec.keys = typed
 	rec.start = time.Now()
-	cmd, err := startProc(argv, rec, &syncWriter{w: &errBuf})
+	cmd, err := startProcIn(argv, keys, rec, &syncWriter{w: &errBuf})
+	keys.Close() // QEMU has its own copy
 	if err != nil {
 		return 0, "", err
 	}

@@ -213,13 +213,14 @@ func TestFleetCanary(t *testing.T) {
 	}
 
 	// Rollout B -> the failing bundle: it stops at the canary.
+	since := len(l.log.String())
 	writeServeYAML(t, config, inventory, pub, refBad, nodes)
-	l.waitLog("canary started on "+nodes[0].name, 60*time.Second)
+	l.waitLogSince(since, "canary started on "+nodes[0].name, 60*time.Second)
 	r3 := l.boot(nodes[0], boot.FirmwareSeaBIOS, boot.NICROMiPXE)
 	if got := bootedDigest(r3.Fields["cmdline"]); got != dBad {
 		t.Errorf("canary %s booted %s, want the failing %s", nodes[0].name, got, dBad)
 	}
-	l.waitLog("failed its selftest", 30*time.Second)
+	l.waitLogSince(since, "failed its selftest", 30*time.Second)
 	s = l.snapshot()
 	if g := groupOf(s, "web"); g.State != serve.StateFailed || g.Serving != dB || g.Canary != "" || !strings.Contains(g.Reason, nodes[0].name) {
 		t.Errorf("group web after the failed canary: %+v, want failed, still serving %s, the reason naming %s", g, dB, nodes[0].name)

@@ -19,19 +19,21 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"build":      {"build kernel, busybox and initramfs in containers (Dagger)", runBuild},
-	"fetch":      {"put a pinned source archive into the content-addressed cache", runFetch},
-	"initramfs":  {"build the deterministic initramfs from a rootfs directory", runInitramfs},
-	"keygen":     {"make a cosign-compatible signing key pair", runKeygen},
-	"public-key": {"print the public key (cosign.pub) of a cosign private key", runPublicKey},
-	"publish":    {"push a built bundle as a signed OCI artifact; prints the pinned ref", runPublish},
-	"verify":     {"check a published bundle's signature and blobs", runVerify},
-	"pull":       {"fetch a pinned, verified bundle into a TFTP root (atomic switch)", runPull},
-	"rollback":   {"make the previous bundle in a TFTP root current again", runRollback},
-	"hexip":      {"print an IPv4 address (or host) as pxelinux's hex config name", runHexIP},
-	"dhcpd-conf": {"write an ISC dhcpd.conf with PXE options from a node inventory", runDhcpdConf},
-	"boot":       {"PXE-boot a TFTP root in QEMU and print the serial log", runBoot},
-	"serve":      {"serve one verified bundle to PXE clients over DHCP, TFTP and HTTP", runServe},
+	"build":        {"build kernel, busybox and initramfs in containers (Dagger)", runBuild},
+	"fetch":        {"put a pinned source archive into the content-addressed cache", runFetch},
+	"initramfs":    {"build the deterministic initramfs from a rootfs directory", runInitramfs},
+	"keygen":       {"make a cosign-compatible signing key pair", runKeygen},
+	"public-key":   {"print the public key (cosign.pub) of a cosign private key", runPublicKey},
+	"publish":      {"push a built bundle as a signed OCI artifact; prints the pinned ref", runPublish},
+	"verify":       {"check a published bundle's signature and blobs", runVerify},
+	"pull":         {"fetch a pinned, verified bundle into a TFTP root (atomic switch)", runPull},
+	"rollback":     {"make the previous bundle in a TFTP root current again", runRollback},
+	"hexip":        {"print an IPv4 address (or host) as pxelinux's hex config name", runHexIP},
+	"dhcpd-conf":   {"write an ISC dhcpd.conf with PXE options from a node inventory", runDhcpdConf},
+	"kea-conf":     {"write a kea-dhcp4 config (reservations, PXE classes) from a node inventory", runKeaConf},
+	"dnsmasq-conf": {"write a dnsmasq proxy-DHCP (and TFTP) config from a node inventory", runDnsmasqConf},
+	"boot":         {"PXE-boot a TFTP root in QEMU and print the serial log", runBoot},
+	"serve":        {"serve one verified bundle to PXE clients over DHCP, TFTP and HTTP", runServe},
 }
 
 // errUsage marks an error already explained by a flag set's usage text.

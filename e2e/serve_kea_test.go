@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,7 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/insomniacslk/dhcp/iana"
+
 	"rambox/boot"
+	"rambox/pxe"
+	"rambox/serve/dhcp"
 )
 
 // TestServeLabKea is issue 12's Kea proof: real kea-dhcp4 on the lab's
@@ -27,13 +35,7 @@ func TestServeLabKea(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("network namespaces and tap devices need root")
 	}
-	kea, err := exec.LookPath("kea-dhcp4")
-	if err != nil {
-		if _, err2 := os.Stat("/usr/sbin/kea-dhcp4"); err2 != nil {
-			t.Fatalf("kea-dhcp4: %v (ci/deps.sh installs kea-dhcp4-server)", err)
-		}
-		kea = "/usr/sbin/kea-dhcp4"
-	}
+	kea := keaBinary(t)
 	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
 	c := newCLI(t)
 	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":kea")
@@ -52,15 +54,7 @@ func TestServeLabKea(t *testing.T) {
 				"--lease-file", filepath.Join(dir, "kea-leases4.csv"), "-o", conf); err != nil {
 				t.Fatalf("kea-conf: %v\n%s", err, out)
 			}
-			// Kea's pid and logger lock files default to /run: keep
-			// them in the test's directory.
-			d, err := l.ns.Start("kea-dhcp4", "env", "KEA_PIDFILE_DIR="+dir, "KEA_LOCKFILE_DIR="+dir, kea, "-c", conf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := l.ns.WaitFor(context.Background(), d, "DHCP4_STARTED", 20*time.Second); err != nil {
-				t.Fatalf("%v\n%s", err, d.Output())
-			}
+			d := startKea(t, l, kea, dir, conf)
 			l.start(c, bundleFile, inventory, tc.serveDHCP)
 			l.boot(n, boot.FirmwareSeaBIOS, boot.NICROMiPXE)
 			klog := d.Output()
@@ -83,5 +77,122 @@ func TestServeLabKea(t *testing.T) {
 				t.Logf("kea-dhcp4:\n%s\nconfig:\n%s", klog, b)
 			}
 		})
+	}
+}
+
+func keaBinary(t *testing.T) string {
+	t.Helper()
+	kea, err := exec.LookPath("kea-dhcp4")
+	if err != nil {
+		if _, err2 := os.Stat("/usr/sbin/kea-dhcp4"); err2 != nil {
+			t.Fatalf("kea-dhcp4: %v (ci/deps.sh installs kea-dhcp4-server)", err)
+		}
+		kea = "/usr/sbin/kea-dhcp4"
+	}
+	return kea
+}
+
+// startKea runs kea-dhcp4 -c conf in the lab's namespace. Kea's pid and
+// logger lock files default to /run: they go to dir. Kea opens no socket
+// on an interface that is not running, and the bridge runs only once a
+// port has carrier: a veth pair, kc1 on the bridge, gives it one before
+// QEMU's tap does (kc0 is a client port for tests that want one).
+func startKea(t *testing.T, l *lab, kea, dir, conf string) *boot.Process {
+	t.Helper()
+	for _, argv := range [][]string{
+		{"ip", "link", "add", "kc0", "type", "veth", "peer", "name", "kc1"},
+		{"ip", "link", "set", "kc1", "master", l.ns.Bridge(), "up"},
+		{"ip", "link", "set", "kc0", "up"},
+	} {
+		if out, err := l.in(argv...); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+		}
+	}
+	d, err := l.ns.Start("kea-dhcp4", "env", "KEA_PIDFILE_DIR="+dir, "KEA_LOCKFILE_DIR="+dir, kea, "-c", conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.ns.WaitFor(context.Background(), d, "DHCP4_STARTED", 20*time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, d.Output())
+	}
+	return d
+}
+
+// TestKeaConfClasses asks real kea-dhcp4, running `rambox kea-conf
+// --mode full`'s config, for a lease as each kind of client (busybox
+// udhcpc on a veth port of the lab's bridge, with the MAC, option 60,
+// option 93 and option 77 of a PXE ROM, iPXE or the kernel) and checks the
+// reserved address and the boot file against dhcp.BootFile, the policy
+// serve answers by.
+func TestKeaConfClasses(t *testing.T) {
+	requireE2E(t)
+	if os.Geteuid() != 0 {
+		t.Fatal("network namespaces need root")
+	}
+	kea := keaBinary(t)
+	c := cli{t: t, bin: buildCLI(t), dir: t.TempDir()}
+	inventory := writeServeInventory(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "kea-dhcp4.conf")
+	l := newLab(t)
+	if out, err := c.run("kea-conf", "--inventory", inventory, "--mode", "full", "--interface", l.ns.Bridge(),
+		"--lease-file", filepath.Join(dir, "kea-leases4.csv"), "-o", conf); err != nil {
+		t.Fatalf("kea-conf: %v\n%s", err, out)
+	}
+	d := startKea(t, l, kea, dir, conf)
+	script := filepath.Join(dir, "udhcpc.sh")
+	// udhcpc calls it at each event; only "bound" has the lease.
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n[ \"$1\" = bound ] && echo \"lease ip=$ip siaddr=$siaddr file=$boot_file\"\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	server := netip.MustParseAddr(serveServer)
+	pxeVendor := "PXEClient:Arch:00000:UNDI:002001"
+	tests := []struct {
+		name   string
+		node   serveNode
+		vendor string
+		arch   iana.Arch // with option 93 when vendor is PXE
+		ipxe   bool
+	}{
+		{"ipxe node, BIOS PXE ROM", serveNodes[1], pxeVendor, iana.INTEL_X86PC, false},
+		{"ipxe node, BIOS iPXE", serveNodes[1], pxeVendor, iana.INTEL_X86PC, true},
+		{"ipxe node, UEFI PXE", serveNodes[2], "PXEClient:Arch:00007:UNDI:003016", iana.EFI_X86_64, false},
+		{"ipxe node, UEFI iPXE (EFI BC)", serveNodes[2], "PXEClient:Arch:00009:UNDI:003016", iana.EFI_BC, true},
+		{"pxelinux node, BIOS PXE ROM", serveNodes[0], pxeVendor, iana.INTEL_X86PC, false},
+		{"pxelinux node, UEFI PXE", serveNodes[0], "PXEClient:Arch:00007:UNDI:003016", iana.EFI_X86_64, false},
+		{"kernel ip=dhcp", serveNodes[3], "", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mac, _ := net.ParseMAC(tc.node.mac)
+			want := ""
+			argv := []string{"busybox", "udhcpc", "-i", "kc0", "-f", "-q", "-n", "-t", "4", "-T", "2", "-s", script}
+			if tc.vendor != "" {
+				var ok bool
+				if want, ok = dhcp.BootFile(tc.arch, tc.ipxe, pxe.BootMethod(tc.node.boot), mac, server, 80); !ok {
+					t.Fatalf("BootFile: no file for %s", tc.name)
+				}
+				argv = append(argv, "-V", tc.vendor, "-x", fmt.Sprintf("0x5d:%04x", uint16(tc.arch)))
+			}
+			if tc.ipxe {
+				argv = append(argv, "-x", "0x4d:"+hex.EncodeToString([]byte("iPXE")))
+			}
+			for _, a := range [][]string{{"ip", "link", "set", "kc0", "down"}, {"ip", "link", "set", "kc0", "address", tc.node.mac}, {"ip", "link", "set", "kc0", "up"}} {
+				if out, err := l.in(a...); err != nil {
+					t.Fatalf("%s: %v\n%s", strings.Join(a, " "), err, out)
+				}
+			}
+			out, err := l.in(argv...)
+			if err != nil {
+				t.Fatalf("udhcpc: %v\n%s\nkea-dhcp4:\n%s", err, out, d.Output())
+			}
+			lease := fmt.Sprintf("lease ip=%s siaddr=%s file=%s\n", tc.node.ip, serveServer, want)
+			if !strings.Contains(string(out), lease) {
+				t.Errorf("udhcpc as %s (%s) got\n%s\nwant %q", tc.node.name, tc.name, out, lease)
+			}
+		})
+	}
+	if t.Failed() {
+		t.Logf("kea-dhcp4:\n%s", d.Output())
 	}
 }

@@ -10,7 +10,8 @@ import "net"
 type BootPolicy struct {
 	Rules []BootRule
 	// ScriptURL is the HTTP URL of the iPXE script of the node with MAC
-	// mac, or of the script for unknown clients when mac is nil.
+	// mac; with mac nil, the URL for any client, which iPXE expands to
+	// its own (unknown clients).
 	ScriptURL func(mac net.HardwareAddr) string
 }
 

@@ -68,8 +68,8 @@ func TestDnsmasqConfFollowsPolicy(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(conf, "pxe-service=tag:!known,tag:ipxe,0,\"rambox\",http://10.9.0.1:8080/ipxe/default.ipxe,10.9.0.1\n") {
-		t.Errorf("unknown iPXE clients are not sent the default script:\n%s", conf)
+	if !strings.Contains(conf, "pxe-service=tag:!known,tag:ipxe,0,\"rambox\",http://10.9.0.1:8080/ipxe/${netX/mac}.ipxe,10.9.0.1\n") {
+		t.Errorf("unknown iPXE clients are not sent the URL of their own script (${netX/mac}):\n%s", conf)
 	}
 	if strings.Contains(conf, "enable-tftp") || strings.Contains(string(dnsmasqConf(t, load(t, "nodes.yaml"), "")), "dhcp-ignore=tag:!known") == false {
 		t.Errorf("without --tftp-root TFTP must be off; without allow_unknown unknown clients must be ignored")

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"rambox/pxe"
 	"rambox/serve/bootfs"
@@ -16,9 +17,15 @@ import (
 // URLs on server:httpPort. BootFile and these configs read the same table.
 func Policy(server netip.Addr, httpPort int) pxe.BootPolicy {
 	base := fmt.Sprintf("http://%s/", netip.AddrPortFrom(server, uint16(httpPort)))
+	// An unknown client asks for its own MAC's script too (serve's HTTP
+	// answers it with the default script): a static config names it as
+	// ${netX/mac}, which iPXE expands in the file name it is given to the
+	// booting NIC's MAC, in the lower-case colon form ScriptName uses.
+	zero := make(net.HardwareAddr, 6)
+	unknown := strings.Replace(bootfs.ScriptName(zero), zero.String(), "${netX/mac}", 1)
 	p := pxe.BootPolicy{ScriptURL: func(mac net.HardwareAddr) string {
 		if mac == nil {
-			return base + bootfs.DefaultScript
+			return base + unknown
 		}
 		return base + bootfs.ScriptName(mac)
 	}}

@@ -30,6 +30,9 @@ import (
 //   - full: Kea hands out addresses and the boot file by its classes
 //     (option 93, option 77, the node's MAC), rambox serve --dhcp off
 //     serves the files.
+//   - dnsmasq-proxy: Kea the addresses, dnsmasq with `rambox
+//     dnsmasq-conf`'s config the boot (proxyDHCP, no TFTP), rambox serve
+//     --dhcp off the files.
 func TestServeLabKea(t *testing.T) {
 	requireE2E(t)
 	if os.Geteuid() != 0 {
@@ -45,8 +48,15 @@ func TestServeLabKea(t *testing.T) {
 	}
 	inventory := writeServeInventory(t)
 	n := serveNodes[1]
-	for _, tc := range []struct{ mode, serveDHCP string }{{"addresses", "proxy"}, {"full", "off"}} {
-		t.Run(tc.mode, func(t *testing.T) {
+	for _, tc := range []struct {
+		name, mode, serveDHCP string
+		dnsmasq               bool
+	}{
+		{"addresses", "addresses", "proxy", false},
+		{"full", "full", "off", false},
+		{"dnsmasq-proxy", "addresses", "off", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			conf := filepath.Join(dir, "kea-dhcp4.conf")
 			l := newLab(t)
@@ -55,6 +65,27 @@ func TestServeLabKea(t *testing.T) {
 				t.Fatalf("kea-conf: %v\n%s", err, out)
 			}
 			d := startKea(t, l, kea, dir, conf)
+			var dm *boot.Process
+			if tc.dnsmasq {
+				dconf := filepath.Join(dir, "dnsmasq.conf")
+				if out, err := c.run("dnsmasq-conf", "--inventory", inventory, "--interface", l.ns.Bridge(), "-o", dconf); err != nil {
+					t.Fatalf("dnsmasq-conf: %v\n%s", err, out)
+				}
+				var err error
+				dm, err = l.ns.Start("dnsmasq", "dnsmasq", "--keep-in-foreground", "--log-facility=-", "--log-dhcp", "--user=root",
+					"--pid-file="+filepath.Join(dir, "dnsmasq.pid"), "--conf-file="+dconf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := l.ns.WaitUDP(context.Background(), dm, 67, 20*time.Second); err != nil {
+					t.Fatalf("%v\n%s", err, dm.Output())
+				}
+				defer func() {
+					if t.Failed() {
+						t.Logf("dnsmasq:\n%s", dm.Output())
+					}
+				}()
+			}
 			l.start(c, bundleFile, inventory, tc.serveDHCP)
 			l.boot(n, boot.FirmwareSeaBIOS, boot.NICROMiPXE)
 			klog := d.Output()
@@ -68,6 +99,9 @@ func TestServeLabKea(t *testing.T) {
 					t.Errorf("serve's proxy did not hand %s its script:\n%s", n.mac, slog)
 				}
 			case "off":
+				if tc.dnsmasq && !logHas(dm.Output(), n.mac, "http://") {
+					t.Errorf("dnsmasq did not hand %s its script", n.mac)
+				}
 				if strings.Contains(slog, "msg=dhcp ") {
 					t.Errorf("serve --dhcp off answered DHCP:\n%s", slog)
 				}

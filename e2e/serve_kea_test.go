@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,7 +61,7 @@ func TestServeLabKea(t *testing.T) {
 			dir := t.TempDir()
 			conf := filepath.Join(dir, "kea-dhcp4.conf")
 			l := newLab(t)
-			if out, err := c.run("kea-conf", "--inventory", inventory, "--mode", tc.mode, "--interface", l.ns.Bridge(),
+			if out, err := c.run("kea-conf", "--inventory", inventory, "--mode", tc.mode, "--interface", keaIface,
 				"--lease-file", filepath.Join(dir, "kea-leases4.csv"), "-o", conf); err != nil {
 				t.Fatalf("kea-conf: %v\n%s", err, out)
 			}
@@ -126,31 +127,53 @@ func keaBinary(t *testing.T) string {
 	return kea
 }
 
-// startKea runs kea-dhcp4 -c conf in the lab's namespace. Kea's pid and
-// logger lock files default to /run: they go to dir. Kea opens no socket
-// on an interface that is not running, and the bridge runs only once a
-// port has carrier: a veth pair, kc1 on the bridge, gives it one before
-// QEMU's tap does (kc0 is a client port for tests that want one).
+// keaIface is Kea's interface, in a namespace of its own: Kea holds UDP
+// port 67 (its fallback socket beside the raw one), so a proxyDHCP server
+// cannot share a host with it, as on a real network, where it is another
+// machine on the link.
+const (
+	keaIface = "kea0"
+	keaAddr  = "10.43.0.2/24"
+)
+
+// startKea runs kea-dhcp4 -c conf (listening on keaIface) in a namespace
+// of its own, whose kea0 is a veth port of the lab's bridge. Kea's pid and
+// logger lock files default to /run: they go to dir. The veth port also
+// keeps the bridge running (Kea opens no socket on an interface that is
+// not, and the bridge is not until a port has carrier).
 func startKea(t *testing.T, l *lab, kea, dir, conf string) *boot.Process {
 	t.Helper()
+	ns := fmt.Sprintf("rambox-kea-%d-%d", os.Getpid(), keaSeq.Add(1))
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v\n%s", ns, err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	for _, argv := range [][]string{
-		{"ip", "link", "add", "kc0", "type", "veth", "peer", "name", "kc1"},
-		{"ip", "link", "set", "kc1", "master", l.ns.Bridge(), "up"},
-		{"ip", "link", "set", "kc0", "up"},
+		{"ip", "link", "add", keaIface, "type", "veth", "peer", "name", "kea1"},
+		{"ip", "link", "set", "kea1", "master", l.ns.Bridge(), "up"},
+		{"ip", "link", "set", keaIface, "netns", ns},
+		{"ip", "netns", "exec", ns, "ip", "addr", "add", keaAddr, "dev", keaIface},
+		{"ip", "netns", "exec", ns, "ip", "link", "set", keaIface, "up"},
+		{"ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"},
 	} {
 		if out, err := l.in(argv...); err != nil {
 			t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
 		}
 	}
-	d, err := l.ns.Start("kea-dhcp4", "env", "KEA_PIDFILE_DIR="+dir, "KEA_LOCKFILE_DIR="+dir, kea, "-c", conf)
+	d, err := l.ns.Start("kea-dhcp4", "ip", "netns", "exec", ns, "env", "KEA_PIDFILE_DIR="+dir, "KEA_LOCKFILE_DIR="+dir, kea, "-c", conf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := l.ns.WaitFor(context.Background(), d, "DHCP4_STARTED", 20*time.Second); err != nil {
 		t.Fatalf("%v\n%s", err, d.Output())
 	}
+	if strings.Contains(d.Output(), "DHCPSRV_NO_SOCKETS_OPEN") {
+		t.Fatalf("kea-dhcp4 opened no socket:\n%s", d.Output())
+	}
 	return d
 }
+
+var keaSeq atomic.Int32
 
 // TestKeaConfClasses asks real kea-dhcp4, running `rambox kea-conf
 // --mode full`'s config, for a lease as each kind of client (busybox
@@ -169,11 +192,19 @@ func TestKeaConfClasses(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "kea-dhcp4.conf")
 	l := newLab(t)
-	if out, err := c.run("kea-conf", "--inventory", inventory, "--mode", "full", "--interface", l.ns.Bridge(),
+	if out, err := c.run("kea-conf", "--inventory", inventory, "--mode", "full", "--interface", keaIface,
 		"--lease-file", filepath.Join(dir, "kea-leases4.csv"), "-o", conf); err != nil {
 		t.Fatalf("kea-conf: %v\n%s", err, out)
 	}
 	d := startKea(t, l, kea, dir, conf)
+	for _, argv := range [][]string{
+		{"ip", "link", "add", "kc0", "type", "veth", "peer", "name", "kc1"},
+		{"ip", "link", "set", "kc1", "master", l.ns.Bridge(), "up"},
+	} {
+		if out, err := l.in(argv...); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+		}
+	}
 	script := filepath.Join(dir, "udhcpc.sh")
 	// udhcpc calls it at each event; only "bound" has the lease.
 	if err := os.WriteFile(script, []byte("#!/bin/sh\n[ \"$1\" = bound ] && echo \"lease ip=$ip siaddr=$siaddr file=$boot_file\"\nexit 0\n"), 0o755); err != nil {

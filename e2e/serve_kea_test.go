@@ -261,3 +261,54 @@ func TestKeaConfClasses(t *testing.T) {
 		t.Logf("kea-dhcp4:\n%s", d.Output())
 	}
 }
+
+// TestServeLabKeaUnknown boots a client not in the inventory (which
+// allows unknown clients) with Kea in mode full: Kea leases it the pool's
+// one address, and its iPXE expands ${netX/mac} in the script URL from
+// Kea's unknown-client class to its own MAC, which serve answers with the
+// default script. The default command line has no selftest, so the proof
+// is serve's HTTP log: the script by the client's MAC, then the kernel
+// fetched from the pool address.
+func TestServeLabKeaUnknown(t *testing.T) {
+	requireE2E(t)
+	if os.Geteuid() != 0 {
+		t.Fatal("network namespaces and tap devices need root")
+	}
+	kea := keaBinary(t)
+	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
+	c := newCLI(t)
+	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":kea")
+	bundleFile := filepath.Join(t.TempDir(), "bundle")
+	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const mac, poolIP = "52:54:00:43:00:99", "10.43.0.100"
+	inventory := filepath.Join(t.TempDir(), "nodes.yaml")
+	inv := "server:\n  ip: " + serveServer + "\n  subnet: 10.43.0.0\n  netmask: 255.255.255.0\n  range: [" + poolIP + ", " + poolIP + "]\n  allow_unknown: true\n" +
+		"nodes:\n  - {name: ipxe01, mac: 52:54:00:43:00:12, ip: 10.43.0.12}\n"
+	if err := os.WriteFile(inventory, []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "kea-dhcp4.conf")
+	l := newLab(t)
+	if out, err := c.run("kea-conf", "--inventory", inventory, "--mode", "full", "--interface", keaIface,
+		"--lease-file", filepath.Join(dir, "kea-leases4.csv"), "-o", conf); err != nil {
+		t.Fatalf("kea-conf: %v\n%s", err, out)
+	}
+	d := startKea(t, l, kea, dir, conf)
+	l.start(c, bundleFile, inventory, "off")
+	// No selftest ends this boot: it runs until the timeout.
+	boot.Run(context.Background(), boot.Options{Netns: l.ns, Firmware: boot.FirmwareSeaBIOS, NICROM: boot.NICROMiPXE, MAC: mac,
+		Timeout: 30 * time.Second, Progress: testLogWriter{t}})
+	slog := l.log.String()
+	if !logHas(slog, "msg=http", "path=/ipxe/"+mac+".ipxe", "status=200") {
+		t.Errorf("serve did not hand the unknown client its script by MAC:\n%s", slog)
+	}
+	if !logHas(slog, "msg=http", "client="+poolIP+":", "bzImage", "status=200") {
+		t.Errorf("the unknown client did not fetch the kernel from the pool address %s:\n%s", poolIP, slog)
+	}
+	if !logHas(d.Output(), "DHCP4_LEASE_ALLOC", mac, poolIP) {
+		t.Errorf("kea did not lease %s to %s:\n%s", poolIP, mac, d.Output())
+	}
+}

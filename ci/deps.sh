@@ -11,6 +11,7 @@ packages=(
   qemu-system-x86          # TCG boots of the initramfs and, later, PXE
   linux-source-6.1         # the linux-6.1 profile's source in CI (--source override)
   isc-dhcp-server          # dhcpd -t checks the generated dhcpd.conf
+  kea-dhcp4-server         # kea-dhcp4 -t checks rambox kea-conf's output; e2e runs it beside serve --dhcp proxy
   docker-registry          # the loopback registry publish/pull tests use
   pxelinux syslinux-common # pxelinux.0 and ldlinux.c32 for TFTP roots
   tftpd-hpa dnsmasq-base iproute2  # rambox boot --net netns: TFTP, IPv6 RAs, netns/bridge/tap
@@ -37,6 +38,17 @@ fi
 # server (systemd hosts; it would hold :9090 and scrape), stop and disable it.
 if [[ -d /run/systemd/system ]] && systemctl is-enabled --quiet prometheus 2>/dev/null; then
   systemctl disable --now prometheus >/dev/null 2>&1
+fi
+
+# kea-dhcp4-server's package enables (and, under systemd, starts) the
+# daemon; the tests run their own in namespaces, and a host kea-dhcp4 would
+# hold port 67. Disabling works without a running systemd too.
+if command -v systemctl >/dev/null && systemctl is-enabled --quiet kea-dhcp4-server 2>/dev/null; then
+  echo "deps: disabling kea-dhcp4-server (the tests start their own)"
+  systemctl disable kea-dhcp4-server >/dev/null 2>&1
+fi
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ] && systemctl is-active --quiet kea-dhcp4-server; then
+  systemctl stop kea-dhcp4-server
 fi
 
 # The busybox pin (rootfs/busybox/sources.json) is busybox.net's tarball;

@@ -168,6 +168,18 @@ func run(ctx context.Context, cfg Config, st stager, log io.Writer) (*bundle.Inf
 		return nil, err
 	}
 
+	// Sizes are deterministic bytes: an output over its profile's budget
+	// fails the build before anything is exported.
+	if err := st.run(ctx, "budgets", "", func(ctx context.Context) error {
+		return checkBudgets(ctx, cfg.Profile, map[string]*dagger.File{
+			bundle.Kernel:    kernel.File("bzImage"),
+			bundle.Initramfs: initramfs,
+			profile.Busybox:  busybox.File("busybox"),
+		})
+	}); err != nil {
+		return nil, err
+	}
+
 	outputs := c.Directory().
 		WithFile(bundle.Kernel, kernel.File("bzImage")).
 		WithFile(bundle.KernelConfig, kernel.File("kernel.config")).
@@ -216,6 +228,20 @@ func checkKernelConfig(ctx context.Context, p *profile.Profile, configured *dagg
 		errs = append(errs, dropped[i])
 	}
 	return errors.Join(errs...)
+}
+
+// checkBudgets measures the sized outputs and checks them against the
+// profile's budgets (profile.CheckSizes).
+func checkBudgets(ctx context.Context, p *profile.Profile, files map[string]*dagger.File) error {
+	sizes := map[string]int64{}
+	for name, f := range files {
+		n, err := f.Size(ctx)
+		if err != nil {
+			return fmt.Errorf("size of %s: %w", name, err)
+		}
+		sizes[name] = int64(n)
+	}
+	return p.CheckSizes(sizes)
 }
 
 func toolchainInfo(ctx context.Context, c *dagger.Client, cfg Config) (bundle.Toolchain, error) {

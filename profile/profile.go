@@ -1,7 +1,8 @@
 // Package profile loads a kernel profile: one directory under
 // kernel-configs/ holding the kernel's source pin (sources.json), the
 // option fragment (fragment.config), the build knobs kernel.sh reads
-// (profile.env) and patches/*.patch.
+// (profile.env), the size budgets of its outputs (budgets.json) and
+// patches/*.patch.
 package profile
 
 import (
@@ -27,6 +28,7 @@ type Profile struct {
 	Source   sources.Pin
 	Fragment []kconfig.Option
 	Patches  []string // file names under patches/, in the order applied
+	Budgets  Budgets  // budgets.json: the most bytes of each sized output
 }
 
 // ErrUnknown is returned for a profile name with no directory.
@@ -79,6 +81,9 @@ func Load(root, name string) (*Profile, error) {
 		}
 	}
 	if err := checkEnv(filepath.Join(dir, "profile.env")); err != nil {
+		errs = append(errs, err)
+	}
+	if p.Budgets, err = loadBudgets(filepath.Join(dir, BudgetsFile)); err != nil {
 		errs = append(errs, err)
 	}
 	patches, _ := filepath.Glob(filepath.Join(dir, "patches", "*.patch"))

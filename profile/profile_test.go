@@ -8,6 +8,8 @@ import (
 	"testing"
 )
 
+const budgets = `{"bzImage": 3000000, "initramfs.cpio.gz": 700000, "busybox": 1400000}`
+
 const pin = `{"name":"linux","file":"linux.tar","sha256":"` + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" + `"}`
 
 func writeProfile(t *testing.T, root, name string, files map[string]string) {
@@ -27,6 +29,7 @@ func TestLoad(t *testing.T) {
 		"sources.json":         pin,
 		"fragment.config":      "CONFIG_NET=y\n# CONFIG_IPV6 is not set\n",
 		"profile.env":          "CONFIG_FINISH=oldnoconfig\nMAKE_VARS=\"ROOT_DEV=FLOPPY\"\n",
+		"budgets.json":         budgets,
 		"patches/0002-b.patch": "",
 		"patches/0001-a.patch": "",
 	})
@@ -34,7 +37,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Fragment) != 2 || p.Source.Name != "linux" || strings.Join(p.Patches, ",") != "0001-a.patch,0002-b.patch" {
+	if len(p.Fragment) != 2 || p.Source.Name != "linux" || strings.Join(p.Patches, ",") != "0001-a.patch,0002-b.patch" || p.Budgets["initramfs.cpio.gz"] != 700000 {
 		t.Errorf("Load = %+v", p)
 	}
 }
@@ -46,6 +49,7 @@ func TestLoadErrors(t *testing.T) {
 		"sources.json":    `{"name":"linux","sha256":"nope"}`,
 		"fragment.config": "CONFIG_NET=y\nNET=y\n",
 		"profile.env":     "CONFIG_FINISH=defconfig\nFOO=1\n",
+		"budgets.json":    `{"bzImage": 0, "busybox": 1, "vmlinux": 5}`,
 	})
 	if _, err := Load(root, "missing"); !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), "known: a, bad") {
 		t.Errorf("Load(missing) = %v, want ErrUnknown listing a, bad", err)
@@ -54,7 +58,8 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("Load(../a) = %v, want ErrUnknown", err)
 	}
 	_, err := Load(root, "bad")
-	for _, want := range []string{`sha256 "nope"`, "fragment.config:2", "CONFIG_FINISH=defconfig", "unknown variable FOO"} {
+	for _, want := range []string{`sha256 "nope"`, "fragment.config:2", "CONFIG_FINISH=defconfig", "unknown variable FOO",
+		"budget for bzImage is 0 B", "no budget for initramfs.cpio.gz", `"vmlinux" is not a budgeted output`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Load(bad) = %v, want it to mention %q", err, want)
 		}

@@ -43,8 +43,15 @@ if ! grep -qx 'CONFIG_STATIC=y' .config; then
 	exit 1
 fi
 settings() { grep -v -e '^#' -e '^$' "$1" | sort; }
-if [ "$(settings "$config")" != "$(settings .config)" ]; then
-	echo "busybox: warning: oldconfig changed the config; refresh it from OUT_DIR/busybox.config" >&2
+# The config must be complete and stable for this busybox: a config that
+# oldconfig changes is not the one reviewed (rootfs/busybox/busybox.fragment
+# says how to regenerate it).
+settings "$config" >/tmp/busybox.config.want
+settings .config >/tmp/busybox.config.got
+if ! cmp -s /tmp/busybox.config.want /tmp/busybox.config.got; then
+	echo "busybox: oldconfig changed $config (- given, + after oldconfig); regenerate it:" >&2
+	diff -u /tmp/busybox.config.want /tmp/busybox.config.got | sed -n '3,$p' | grep '^[-+]' >&2 || true
+	exit 1
 fi
 
 # The banner would read "BusyBox v1.35.0 ()" without a timestamp.

@@ -133,6 +133,7 @@ bench: deps engine toolchain
     bash bench/serve-load.sh
     bash bench/dhcp-load.sh
     bash bench/status.sh
+    bash bench/reconcile.sh
     go run ./bench/internal/report
 
 # Rewrite bench/REPORT.md and bench/build-stages.png from bench/results/.
@@ -158,6 +159,11 @@ bench-dhcp: deps
 # The status server with 1,000 nodes on record: /api/v1/status and / p50, p99 (no deps: loopback only).
 bench-status:
     bash bench/status.sh
+    go run ./bench/internal/report
+
+# SIGHUP with a new digest -> "group switched", linux-6.1 from the loopback registry.
+bench-reconcile: deps
+    bash bench/reconcile.sh
     go run ./bench/internal/report
 
 # pull + verify + layout of a bundle from the loopback registry.

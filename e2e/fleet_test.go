@@ -369,8 +369,18 @@ func TestFleetKill9(t *testing.T) {
 			reports[i] = r != nil && r.Result() == records.ResultPass
 		}()
 	}
-	for _, n := range clients {
-		l.waitLog("client="+n.ip+": method=GET path=/"+bootfs.BundlePath(strings.TrimPrefix(d, "sha256:"), bundle.Initramfs)+" ", 180*time.Second)
+	initramfs := "path=/" + bootfs.BundlePath(strings.TrimPrefix(d, "sha256:"), bundle.Initramfs) + " "
+	for deadline := time.Now().Add(180 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		all := true
+		for _, n := range clients {
+			all = all && logHas(l.log.String(), "client="+n.ip+":", initramfs, "status=200")
+		}
+		if all {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not every client loaded its initramfs within 3m:\n%s", l.log)
+		}
 	}
 	killed := time.Now()
 	if err := l.cmd.Process.Signal(syscall.SIGKILL); err != nil {

@@ -1,7 +1,12 @@
-// Package serve is the boot server: it pulls and verifies one pinned
-// bundle (or falls back to the last good one, re-verified from the state
-// directory), and serves exactly those verified bytes over TFTP and HTTP,
-// with DHCP in front. Read Run top to bottom.
+// Package serve is the boot server: for each node group of the desired
+// state (serve.yaml, or the one group the flags describe) it pulls and
+// verifies the pinned bundle (or falls back to the group's last good one,
+// re-verified from the state directory), and serves exactly those
+// verified bytes over TFTP and HTTP, with DHCP in front. A reconcile loop
+// moves groups to new digests (through canaries) in the background; an
+// observer records what each node did (the record store, metrics) and
+// answers the status page. Read Run top to bottom; desired.go, fleet.go,
+// reconcile.go and observe.go are its parts.
 package serve
 
 import (

@@ -274,7 +274,9 @@ func TestNewErrors(t *testing.T) {
 		{"a file name with ../", func() (*bootfs.View, error) { return bootfs.New(bootfs.One(evil, inv), inv, good, o) }, `"../x"`},
 		{"no kernel", func() (*bootfs.View, error) { return bootfs.New(bootfs.One(noKernel, inv), inv, good, o) }, "bzImage"},
 		{"a command line with a newline", func() (*bootfs.View, error) { return bootfs.New(bootfs.One(badCmdline, inv), inv, good, o) }, "kernelCmdline has a control character"},
-		{"no HTTPBase", func() (*bootfs.View, error) { return bootfs.New(bootfs.One(bootfstest.Fetched("k"), inv), inv, good, bootfs.Options{}) }, "HTTPBase"},
+		{"no HTTPBase", func() (*bootfs.View, error) {
+			return bootfs.New(bootfs.One(bootfstest.Fetched("k"), inv), inv, good, bootfs.Options{})
+		}, "HTTPBase"},
 		{"a relative HTTPBase", func() (*bootfs.View, error) {
 			return bootfs.New(bootfs.One(bootfstest.Fetched("k"), inv), inv, good, bootfs.Options{HTTPBase: "192.168.24.202:8080"})
 		}, "HTTPBase"},

@@ -11,11 +11,21 @@ import (
 	"rambox/sources"
 )
 
-// Where `just engine` (ci/engine.sh) puts a local engine and its CLI.
+// Where `just engine` (ci/engine.sh) puts a local engine and its CLI:
+// the socket in its state directory, $RAMBOX_ENGINE_STATE or this default.
 const (
-	localEngineSock = "/var/lib/rambox-dagger/engine.sock"
-	daggerVersion   = "v0.19.7"
+	defaultEngineState = "/var/lib/rambox-dagger"
+	daggerVersion      = "v0.19.7"
 )
+
+// localEngineSock is the socket ci/engine.sh's engine listens on.
+func localEngineSock() string {
+	state := os.Getenv("RAMBOX_ENGINE_STATE")
+	if state == "" {
+		state = defaultEngineState
+	}
+	return filepath.Join(state, "engine.sock")
+}
 
 // ErrNoEngine says no Dagger engine can be reached, and how to get one.
 var ErrNoEngine = errors.New("no Dagger engine: run `just engine` (a local engine without Docker), " +
@@ -34,12 +44,12 @@ func findEngine() error {
 		}
 		return nil
 	}
-	if _, err := os.Stat(localEngineSock); err == nil {
+	if sock := localEngineSock(); fileExists(sock) {
 		cli := filepath.Join(sources.DefaultCache().Dir, "dagger", daggerVersion, "dagger")
 		if _, err := os.Stat(cli); err != nil {
-			return fmt.Errorf("%w (engine socket %s exists but its CLI %s does not)", ErrNoEngine, localEngineSock, cli)
+			return fmt.Errorf("%w (engine socket %s exists but its CLI %s does not)", ErrNoEngine, sock, cli)
 		}
-		os.Setenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "unix://"+localEngineSock)
+		os.Setenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST", "unix://"+sock)
 		if os.Getenv("_EXPERIMENTAL_DAGGER_CLI_BIN") == "" {
 			os.Setenv("_EXPERIMENTAL_DAGGER_CLI_BIN", cli)
 		}
@@ -49,4 +59,9 @@ func findEngine() error {
 		return nil
 	}
 	return ErrNoEngine
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

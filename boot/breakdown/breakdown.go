@@ -68,6 +68,11 @@ type Breakdown struct {
 	Phases    []Phase    // in PhaseNames order, every one present
 	Initcalls []Initcall // in the order they ran; empty without initcall_debug
 	Notes     []string   // what was estimated or missing
+	// IP autoconfig apart (initcall_debug and printk times): from
+	// ip_auto_config's start to "Sending DHCP requests" (waiting for
+	// device probes to finish, opening the devices, the carrier wait),
+	// and from there to the DHCP answer. Zero when the lines are absent.
+	IPConfigBeforeDHCP, IPConfigDHCP time.Duration
 }
 
 // Total is the phases' sum: power-on -> selftest end.
@@ -156,13 +161,11 @@ var ErrIncomplete = errors.New("serial log incomplete")
 
 // Analyze cuts a boot's timed lines into phases.
 func Analyze(lines []Line) (*Breakdown, error) {
-	// Host times of the cuts; -1: not seen.
-	var (
-		dhcpAt, dhcpDoneAt, transferAt, transferEnd, kernelAt, runInitAt, readyAt, endAt               = -1, -1, -1, -1, -1, -1, -1, -1
-		unpackFrom, unpackTo                                                             time.Duration = -1, -1
-		ipconfig                                                                         time.Duration = -1
-		ipcFirst, ipcLast                                                                time.Duration = -1, -1
-	)
+	// Indexes into lines of the lines phases are cut at; -1: not seen.
+	dhcpAt, dhcpDoneAt, transferAt, transferEnd := -1, -1, -1, -1
+	kernelAt, runInitAt, readyAt, endAt := -1, -1, -1, -1
+	// printk times inside kernel init and ip_auto_config's run; -1: not seen.
+	var unpackFrom, unpackTo, ipconfig, ipcFirst, ipcLast, ipcCalled, dhcpSent, dhcpAnswer time.Duration = -1, -1, -1, -1, -1, -1, -1, -1
 	b := &Breakdown{}
 	var block []string
 	for i, l := range lines {
@@ -201,6 +204,14 @@ func Analyze(lines []Line) (*Breakdown, error) {
 					ipcFirst = ts
 				}
 				ipcLast = ts
+				switch {
+				case strings.HasPrefix(rest, "Sending DHCP requests") && dhcpSent < 0:
+					dhcpSent = ts
+				case strings.HasPrefix(rest, "IP-Config: Got DHCP answer"):
+					dhcpAnswer = ts
+				}
+			case strings.HasPrefix(rest, "calling  "+ipAutoConfig+"+"):
+				ipcCalled = ts
 			case strings.HasPrefix(rest, initReady):
 				readyAt = i
 			case hasAny(rest, runInit):
@@ -264,6 +275,12 @@ func Analyze(lines []Line) (*Breakdown, error) {
 		b.Notes = append(b.Notes, "no ip_auto_config initcall line (initcall_debug off): IP autoconfig is the span of its IP-Config lines")
 	}
 	ipconfig = max(ipconfig, 0)
+	if ipcCalled >= 0 && dhcpSent >= ipcCalled {
+		b.IPConfigBeforeDHCP = dhcpSent - ipcCalled
+	}
+	if dhcpSent >= 0 && dhcpAnswer >= dhcpSent {
+		b.IPConfigDHCP = dhcpAnswer - dhcpSent
+	}
 	kernel := span(lines[kernelAt].At, lines[runInitAt].At)
 	// The unpack and the IP autoconfig ran inside the kernel's span; a
 	// log whose figures exceed it (a clock gone wrong) keeps kernel init

@@ -34,6 +34,7 @@ func TestAnalyzeFixtures(t *testing.T) {
 		file    string
 		phases  []time.Duration // in PhaseNames order, to the microsecond
 		slowest []string
+		ipc     [2]time.Duration // IPConfigBeforeDHCP, IPConfigDHCP
 		notes   int
 	}{
 		{
@@ -42,16 +43,20 @@ func TestAnalyzeFixtures(t *testing.T) {
 			// 43 ms; the script 41 ms; bzImage and initramfs 153 ms; ...
 			phases:  []time.Duration{us(285340), us(43023), us(41166), us(152641), us(271241), us(855274), us(203512), us(132536), us(168340), 2 * time.Second},
 			slowest: []string{"ip_auto_config", "virtio_pci_driver_init", "acpi_init"},
+			// 184 ms from ip_auto_config's start to its first DHCP request.
+			ipc: [2]time.Duration{us(184092), us(16287)},
 		},
 		{
 			file:    "linux-6.1-tftp-initcall-debug.log",
 			phases:  []time.Duration{us(292483), us(47248), us(92892), us(878104), us(369347), us(825081), us(214593), us(146006), us(263572), 2 * time.Second},
 			slowest: []string{"ip_auto_config", "virtio_pci_driver_init", "acpi_init"},
+			ipc:     [2]time.Duration{us(190847), us(20246)},
 		},
 		{
 			file: "linux-6.1-http-default-loglevel.log",
 			// No initcall lines: IP autoconfig is the IP-Config lines' span.
 			phases: []time.Duration{us(222107), us(35705), us(42375), us(175273), us(387465), us(735999), us(24879), us(118557), us(169123), 2 * time.Second},
+			ipc:    [2]time.Duration{0, us(6300)},
 			notes:  1,
 		},
 	} {
@@ -85,6 +90,9 @@ func TestAnalyzeFixtures(t *testing.T) {
 			}
 			if got, want := strings.Join(names, ","), strings.Join(tc.slowest, ","); got != want {
 				t.Errorf("Analyze(%q).Slowest(%d) = %q, want %q", tc.file, len(tc.slowest), got, want)
+			}
+			if got := [2]time.Duration{b.IPConfigBeforeDHCP, b.IPConfigDHCP}; got != tc.ipc {
+				t.Errorf("Analyze(%q) IP autoconfig before DHCP, DHCP = %v, want %v", tc.file, got, tc.ipc)
 			}
 			if len(b.Notes) != tc.notes {
 				t.Errorf("Analyze(%q) notes = %q, want %d", tc.file, b.Notes, tc.notes)

@@ -24,7 +24,7 @@ go build -o "$work/bootbreak" ./bench/internal/bootbreak
 # What each phase spans, for the row titles.
 declare -A what=(
   [firmware]="firmware (SeaBIOS POST, iPXE ROM start)"
-  [firmware-dhcp]="firmware DHCP (iPXE ROM: Configuring -> ok)"
+  [firmware-dhcp]="firmware DHCP (iPXE ROM: Configuring -> Filename)"
   [loader-fetch]="boot loader fetch (iPXE script, or pxelinux.0 + ldlinux.c32 + config)"
   [transfer]="kernel + initramfs transfer"
   [decompress]="decompression (bzImage to Linux version, initramfs unpack)"
@@ -69,8 +69,9 @@ for dir in "${dirs[@]}"; do
         ;;
       esac
     done <"$work/phases.txt"
-    mark() { awk -v m="$2" '$3 == "mark" && $4 == m { print $5 }' "$1"; }
-    timed_init=$(mark "$work/phases.txt" init) plain_init=$(mark "$work/plain.txt" init) quiet_init=$(mark "$work/quiet.txt" init)
+    # mark FILE: the HTTP boot's power-on -> /init ready.
+    mark() { awk '$1 == "http" && $3 == "mark" && $4 == "init" { print $5 }' "$1"; }
+    timed_init=$(mark "$work/phases.txt") plain_init=$(mark "$work/plain.txt") quiet_init=$(mark "$work/quiet.txt")
     record sample -id "boot-phases.$profile.console.timed" -title "$profile power-on -> /init ready over HTTP: initcall_debug loglevel=8 vs the bundle's log level" \
       -unit s -run "$i" -value "$timed_init" -compare "$plain_init"
     record sample -id "boot-phases.$profile.console.plain" -title "$profile power-on -> /init ready over HTTP: the bundle's log level (7) vs quiet (4)" \

@@ -72,6 +72,13 @@ func main() {
 func run(bin, key, bundleFile, logs, only, extra string, runs, slowest int) error {
 	chosen := map[string]bool{}
 	for _, w := range strings.Split(only, ",") {
+		known := false
+		for _, k := range ways {
+			known = known || k.name == w
+		}
+		if !known {
+			return fmt.Errorf("-ways: %q is not one of http, tftp", w)
+		}
 		chosen[w] = true
 	}
 	dir, err := os.MkdirTemp("", "bootbreak")

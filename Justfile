@@ -123,7 +123,7 @@ demo: deps engine toolchain
     fi
     for p in "${profiles[@]}"; do bash ci/demo.sh .bin/rambox {{out}}/$p $p; done
 
-# Every benchmark, each run recorded in bench/results/, then bench/REPORT.md and bench/build-stages.png.
+# Every benchmark, each run recorded in bench/results/, then bench/REPORT.md, bench/build-stages.png and bench/boot-phases.png.
 bench: deps engine toolchain
     bash bench/initramfs.sh
     bash bench/build.sh
@@ -134,9 +134,10 @@ bench: deps engine toolchain
     bash bench/dhcp-load.sh
     bash bench/status.sh
     bash bench/reconcile.sh
+    bash bench/bootbreak.sh
     go run ./bench/internal/report
 
-# Rewrite bench/REPORT.md and bench/build-stages.png from bench/results/.
+# Rewrite bench/REPORT.md, bench/build-stages.png and bench/boot-phases.png from bench/results/.
 bench-report:
     go run ./bench/internal/report
 
@@ -159,6 +160,11 @@ bench-dhcp: deps
 # The status server with 1,000 nodes on record: /api/v1/status and / p50, p99 (no deps: loopback only).
 bench-status:
     bash bench/status.sh
+    go run ./bench/internal/report
+
+# Where PXE power-on -> selftest goes, per profile (phases, slowest initcalls, console cost); BUNDLE dirs, default both profiles'.
+bench-bootbreak *BUNDLES: deps
+    bash bench/bootbreak.sh {{BUNDLES}}
     go run ./bench/internal/report
 
 # SIGHUP with a new digest -> "group switched", linux-6.1 from the loopback registry.

@@ -20,6 +20,7 @@ type Result struct {
 	Log     []byte        // the raw serial log, nothing stripped
 	Elapsed time.Duration // QEMU's start to its exit (or kill)
 	Marks   []Mark        // milestones seen in the log, in order
+	Stamps  []Stamp       // when each piece of Log arrived, in order
 	Stderr  string        // what QEMU printed besides the serial log
 }
 
@@ -89,8 +90,8 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	defer cancel()
 	rec := newRecorder(p.Serial)
 	elapsed, stderr, qerr := runQEMU(qctx, argv, rec)
-	log, marks := rec.result()
-	res = &Result{Log: log, Elapsed: elapsed, Marks: marks, Stderr: stderr}
+	log, marks, stamps := rec.result()
+	res = &Result{Log: log, Elapsed: elapsed, Marks: marks, Stamps: stamps, Stderr: stderr}
 	switch {
 	case qctx.Err() != nil:
 		err = context.Cause(qctx)

@@ -279,7 +279,7 @@ func TestRecorder(t *testing.T) {
 	for _, c := range chunks {
 		r.Write([]byte(c))
 	}
-	log, marks := r.result()
+	log, marks, _ := r.result()
 	if string(log) != strings.Join(chunks, "") || tee.String() != string(log) {
 		t.Errorf("log or its copy differs from what was written")
 	}
@@ -332,7 +332,7 @@ func TestRecorderOVMF(t *testing.T) {
 				r.Write(log[:n])
 				log = log[n:]
 			}
-			_, marks := r.result()
+			_, marks, _ := r.result()
 			var names []string
 			for _, m := range marks {
 				names = append(names, m.Name)

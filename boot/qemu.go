@@ -86,15 +86,25 @@ var milestones = []struct {
 	{"selftest-end", []string{selftest.EndMarker}},
 }
 
+// Stamp says when a piece of the serial log arrived: the log's bytes up
+// to End (exclusive) had all arrived At, timed from QEMU's start. One
+// stamp per write QEMU made, so a line is timed by the first stamp whose
+// End passes its newline (boot/breakdown splits the log that way).
+type Stamp struct {
+	End int
+	At  time.Duration
+}
+
 // recorder keeps the serial log, notes milestones as they arrive, and
 // copies everything to tee.
 type recorder struct {
-	mu    sync.Mutex
-	start time.Time
-	log   bytes.Buffer
-	seen  []bool
-	marks []Mark
-	tee   io.Writer
+	mu     sync.Mutex
+	start  time.Time
+	log    bytes.Buffer
+	stamps []Stamp
+	seen   []bool
+	marks  []Mark
+	tee    io.Writer
 	// keys is the serial console's input. iPXE (QEMU's NIC ROM, and
 	// ipxe.efi) waits 2 s at "Press Ctrl-B for the iPXE command line..."
 	// (its compiled-in BANNER_TIMEOUT) before it even starts DHCP; any
@@ -123,6 +133,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 	// back.
 	from := max(r.log.Len()-1024, 0)
 	r.log.Write(b)
+	r.stamps = append(r.stamps, Stamp{End: r.log.Len(), At: at})
 	window := selftest.Clean(r.log.Bytes()[from:])
 	for i, m := range milestones {
 		if r.seen[i] {
@@ -150,10 +161,10 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func (r *recorder) result() ([]byte, []Mark) {
+func (r *recorder) result() ([]byte, []Mark, []Stamp) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return bytes.Clone(r.log.Bytes()), append([]Mark(nil), r.marks...)
+	return bytes.Clone(r.log.Bytes()), append([]Mark(nil), r.marks...), append([]Stamp(nil), r.stamps...)
 }
 
 // startProc starts argv in a process group of its own (a terminal's Ctrl-C

@@ -82,7 +82,7 @@ func start(file string, args []string) error {
 		m.Commit = strings.TrimSpace(string(out))
 		// The bench's own outputs do not make the measured code dirty.
 		st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-			":(exclude)bench/results", ":(exclude)bench/REPORT.md", ":(exclude)bench/build-stages.png").Output()
+			":(exclude)bench/results", ":(exclude)bench/REPORT.md", ":(exclude)bench/build-stages.png", ":(exclude)bench/boot-phases.png").Output()
 		m.Dirty = err != nil || len(st) > 0
 	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {

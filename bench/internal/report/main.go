@@ -1,7 +1,9 @@
 // Command report reads the results the bench scripts recorded
 // (bench/results/*.jsonl) and writes bench/REPORT.md, one table of
-// medians, ratios and targets, and bench/build-stages.png, the median
-// seconds per build stage. `just bench` runs it after every benchmark.
+// medians, ratios and targets, bench/build-stages.png, the median
+// seconds per build stage, and bench/boot-phases.png, the median seconds
+// per boot phase of each profile and way (bench/bootbreak.sh). `just
+// bench` runs it after every benchmark.
 package main
 
 import (
@@ -22,15 +24,16 @@ func main() {
 	results := flag.String("results", "bench/results", "`directory` of results files (*.jsonl)")
 	out := flag.String("o", "bench/REPORT.md", "report `file`")
 	chart := flag.String("chart", "bench/build-stages.png", "build-stage chart `file` (PNG)")
+	bootChart := flag.String("boot-chart", "bench/boot-phases.png", "boot-phase chart `file` (PNG)")
 	order := flag.String("order", "initramfs,build,pull,boot", "benches in table order, `comma-separated`; a missing one is noted")
 	flag.Parse()
-	if err := run(*results, *out, *chart, strings.Split(*order, ",")); err != nil {
+	if err := run(*results, *out, *chart, *bootChart, strings.Split(*order, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
 	}
 }
 
-func run(resultsDir, out, chartPath string, order []string) error {
+func run(resultsDir, out, chartPath, bootChartPath string, order []string) error {
 	paths, err := filepath.Glob(filepath.Join(resultsDir, "*.jsonl"))
 	if err != nil {
 		return err
@@ -71,12 +74,22 @@ func run(resultsDir, out, chartPath string, order []string) error {
 	if err != nil {
 		return err
 	}
+	bootRel, err := writeBootChart(rep.Rows, bootChartPath, out)
+	if err != nil {
+		return err
+	}
+	if bootRel != "" {
+		md += bootSection(bootRel)
+	}
 	if err := atomicfile.Write(out, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, md); return err }); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "report: wrote %s (%d rows from %d results files)", out, len(rep.Rows), len(files))
 	if rep.Chart != "" {
 		fmt.Fprintf(os.Stderr, " and %s", chartPath)
+	}
+	if bootRel != "" {
+		fmt.Fprintf(os.Stderr, " and %s", bootChartPath)
 	}
 	fmt.Fprintln(os.Stderr)
 	return nil

@@ -15,7 +15,7 @@ func TestRun(t *testing.T) {
 	out, chart := filepath.Join(dir, "REPORT.md"), filepath.Join(dir, "build-stages.png")
 	results := filepath.Join("..", "benchdata", "testdata", "results")
 	order := []string{"initramfs", "build", "pull", "boot"}
-	if err := run(results, out, chart, order); err != nil {
+	if err := run(results, out, chart, filepath.Join(dir, "boot-phases.png"), order); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(out)
@@ -39,7 +39,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("chart is %dx%d, want 800x%d", b.Dx(), b.Dy(), 40+8*30+8+16+8)
 	}
 
-	if err := run(results, out, chart, order); err != nil {
+	if err := run(results, out, chart, filepath.Join(dir, "boot-phases.png"), order); err != nil {
 		t.Fatal(err)
 	}
 	again, _ := os.ReadFile(chart)
@@ -58,7 +58,7 @@ func TestRunWithoutStages(t *testing.T) {
 			`{"sample":{"id":"pull","title":"pull","unit":"ms","target":"<= 1000 ms","run":1,"value":38}}`+"\n"), 0o644)
 	chart := filepath.Join(dir, "build-stages.png")
 	os.WriteFile(chart, []byte("old"), 0o644)
-	if err := run(results, filepath.Join(dir, "REPORT.md"), chart, []string{"pull"}); err != nil {
+	if err := run(results, filepath.Join(dir, "REPORT.md"), chart, filepath.Join(dir, "boot-phases.png"), []string{"pull"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(chart); !os.IsNotExist(err) {

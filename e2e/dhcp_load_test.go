@@ -57,11 +57,7 @@ func TestDHCPLoad(t *testing.T) {
 		t.Fatal("network namespaces need root")
 	}
 	c := newCLI(t)
-	ref := c.publish(fakeBundle(t, "dhcpload"), "oci:"+filepath.Join(t.TempDir(), "oci")+":dhcpload")
-	bundleFile := filepath.Join(t.TempDir(), "bundle")
-	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, bundleFile := c.publishToFile(t, fakeBundle(t, "dhcpload"), "oci:"+filepath.Join(t.TempDir(), "oci")+":dhcpload")
 	load := filepath.Join(t.TempDir(), "dhcpload")
 	build := exec.Command("go", "build", "-o", load, "./bench/internal/dhcpload")
 	build.Dir = repoRoot(t)

@@ -97,20 +97,6 @@ func writeServeYAML(t *testing.T, file, inventory, pub, ref string, nodes []serv
 	}
 }
 
-// startConfig starts serve in l with --config.
-func (l *lab) startConfig(c cli, config string) {
-	t := l.t
-	t.Helper()
-	argv := l.ns.Command(c.bin, "serve", "--config", config, "--state", l.state, "--interface", l.ns.Bridge(), "--dhcp", "full",
-		"--http", serveServer+":80", "--tftp", serveServer+":69")
-	l.cmd = exec.Command(argv[0], argv[1:]...)
-	l.cmd.Stdout, l.cmd.Stderr = l.log, l.log
-	if err := l.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	l.waitLog("msg=serving", 60*time.Second)
-}
-
 // snapshot is serve's status API, read from inside the namespace.
 func (l *lab) snapshot() status.Snapshot {
 	l.t.Helper()
@@ -183,7 +169,7 @@ func TestFleetCanary(t *testing.T) {
 	inventory := writeServeInventory(t)
 	writeServeYAML(t, config, inventory, pub, refA, nodes)
 	l := newLab(t)
-	l.startConfig(c, config)
+	l.serve(c, "full", "--config", config)
 
 	// Rollout A -> B: the file changes, serve notices without a signal.
 	writeServeYAML(t, config, inventory, pub, refB, nodes)
@@ -350,11 +336,7 @@ func TestFleetKill9(t *testing.T) {
 	}
 	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
 	c := newCLI(t)
-	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":kill9")
-	bundleFile := filepath.Join(t.TempDir(), "bundle")
-	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ref, bundleFile := c.publishToFile(t, bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":kill9")
 	inventory := writeServeInventory(t)
 	l := startLab(t, c, bundleFile, inventory)
 	d := ref[strings.LastIndex(ref, "@")+1:]

@@ -42,11 +42,7 @@ func TestServeLabKea(t *testing.T) {
 	kea := keaBinary(t)
 	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
 	c := newCLI(t)
-	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":kea")
-	bundleFile := filepath.Join(t.TempDir(), "bundle")
-	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, bundleFile := c.publishToFile(t, bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":kea")
 	inventory := writeServeInventory(t)
 	n := serveNodes[1]
 	for _, tc := range []struct {
@@ -277,11 +273,7 @@ func TestServeLabKeaUnknown(t *testing.T) {
 	kea := keaBinary(t)
 	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
 	c := newCLI(t)
-	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":kea")
-	bundleFile := filepath.Join(t.TempDir(), "bundle")
-	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, bundleFile := c.publishToFile(t, bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":kea")
 	const mac, poolIP = "52:54:00:43:00:99", "10.43.0.100"
 	inventory := filepath.Join(t.TempDir(), "nodes.yaml")
 	inv := "server:\n  ip: " + serveServer + "\n  subnet: 10.43.0.0\n  netmask: 255.255.255.0\n  range: [" + poolIP + ", " + poolIP + "]\n  allow_unknown: true\n" +

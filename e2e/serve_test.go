@@ -57,6 +57,19 @@ func writeServeInventory(t *testing.T) string {
 	return p
 }
 
+// publishToFile publishes bundleDir to `to` and writes the pinned ref
+// into a file of its own: serve's --bundle-file, which a test rewrites to
+// switch bundles.
+func (c cli) publishToFile(t *testing.T, bundleDir, to string) (ref, file string) {
+	t.Helper()
+	ref = c.publish(bundleDir, to)
+	file = filepath.Join(t.TempDir(), "bundle")
+	if err := os.WriteFile(file, []byte(ref+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ref, file
+}
+
 // lab is a running `rambox serve` alone in a namespace of the test's own.
 type lab struct {
 	t     *testing.T
@@ -96,11 +109,17 @@ func startLab(t *testing.T, c cli, bundleFile, inventory string) *lab {
 }
 
 func (l *lab) start(c cli, bundleFile, inventory, dhcp string) {
+	l.t.Helper()
+	l.serve(c, dhcp, "--bundle-file", bundleFile, "--key", filepath.Join(c.dir, "cosign.pub"), "--inventory", inventory)
+}
+
+// serve starts `rambox serve` in the namespace with what it serves
+// (desired) and DHCP in mode dhcp, and waits until it serves.
+func (l *lab) serve(c cli, dhcp string, desired ...string) {
 	t := l.t
 	t.Helper()
-	argv := l.ns.Command(c.bin, "serve", "--bundle-file", bundleFile, "--key", filepath.Join(c.dir, "cosign.pub"),
-		"--inventory", inventory, "--state", l.state, "--interface", l.ns.Bridge(), "--dhcp", dhcp,
-		"--http", serveServer+":80", "--tftp", serveServer+":69")
+	argv := l.ns.Command(append(append([]string{c.bin, "serve"}, desired...), "--state", l.state, "--interface", l.ns.Bridge(), "--dhcp", dhcp,
+		"--http", serveServer+":80", "--tftp", serveServer+":69")...)
 	l.cmd = exec.Command(argv[0], argv[1:]...)
 	l.cmd.Stdout, l.cmd.Stderr = l.log, l.log
 	if err := l.cmd.Start(); err != nil {
@@ -204,11 +223,7 @@ func TestServeLab(t *testing.T) {
 	}
 	c := newCLI(t)
 	layout := filepath.Join(t.TempDir(), "oci")
-	ref := c.publish(bundleDir, "oci:"+layout+":one")
-	bundleFile := filepath.Join(t.TempDir(), "bundle")
-	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ref, bundleFile := c.publishToFile(t, bundleDir, "oci:"+layout+":one")
 	l := startLab(t, c, bundleFile, writeServeInventory(t))
 	digest := ref[strings.LastIndex(ref, ":")+1:]
 	kernel, err := os.ReadFile(filepath.Join(bundleDir, bundle.Kernel))
@@ -399,11 +414,7 @@ func TestServeLabUEFI(t *testing.T) {
 		t.Fatalf("%s/%s: no PE header (%v): UEFI clients need a kernel with CONFIG_EFI_STUB, as the linux-6.1 profile now builds it", bundleDir, bundle.Kernel, err)
 	}
 	c := newCLI(t)
-	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":uefi")
-	bundleFile := filepath.Join(t.TempDir(), "bundle")
-	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ref, bundleFile := c.publishToFile(t, bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":uefi")
 	l := startLab(t, c, bundleFile, writeServeInventory(t))
 	n := serveNodes[1]
 	l.boot(n, boot.FirmwareOVMF, boot.NICROMNone)
@@ -435,11 +446,7 @@ func TestServeLabSyslinuxEFI(t *testing.T) {
 		}
 	}
 	c := newCLI(t)
-	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":syslinux-efi")
-	bundleFile := filepath.Join(t.TempDir(), "bundle")
-	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, bundleFile := c.publishToFile(t, bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":syslinux-efi")
 	l := startLab(t, c, bundleFile, writeServeInventory(t))
 	n := serveNodes[0]
 	l.boot(n, boot.FirmwareOVMF, boot.NICROMNone)
@@ -465,11 +472,7 @@ func TestServeLabProxy(t *testing.T) {
 	}
 	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
 	c := newCLI(t)
-	ref := c.publish(bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":proxy")
-	bundleFile := filepath.Join(t.TempDir(), "bundle")
-	if err := os.WriteFile(bundleFile, []byte(ref+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, bundleFile := c.publishToFile(t, bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":proxy")
 	n := serveNodes[1]
 	dir := t.TempDir()
 	conf := "ddns-update-style none;\nsubnet 10.43.0.0 netmask 255.255.255.0 {\n  default-lease-time 600;\n  max-lease-time 600;\n" +

@@ -25,8 +25,6 @@ const (
 	StateFailed  = "failed"  // the desired digest is not served; Reason says why
 )
 
-// States are every reconcile state, for the metrics' enum gauge.
-var States = []string{StatePulling, StateServing, StateCanary, StateFailed}
 
 // group is one group's observed state: what its members boot, and how
 // far its rollout to the desired digest has come.
@@ -292,15 +290,14 @@ func (f *fleet) refuse(err error) {
 	f.configErr = err.Error()
 }
 
-// states are each group's reconcile state, for the metrics.
-func (f *fleet) states() map[string]string {
+// state is group name's reconcile state, for the metrics.
+func (f *fleet) state(name string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := map[string]string{}
-	for name, g := range f.groups {
-		out[name] = g.state
+	if g := f.groups[name]; g != nil {
+		return g.state
 	}
-	return out
+	return ""
 }
 
 // snapshot is every group's state, for the status page.

@@ -38,25 +38,15 @@ type observer struct {
 
 // nodeName is the inventory name of mac, "" for a client not in it.
 func (o *observer) nodeName(mac net.HardwareAddr) string {
-	if inv := o.rec.inventory(); inv != nil {
-		for _, n := range inv.Nodes {
-			if n.MAC.String() == mac.String() {
-				return n.Name
-			}
-		}
-	}
-	return ""
+	_, nodes := o.rec.inventory()
+	return nodes.byMAC[mac.String()]
 }
 
 // macOf is the MAC of the client at addr, if known.
 func (o *observer) macOf(addr netip.Addr) (net.HardwareAddr, bool) {
 	addr = addr.Unmap()
-	if inv := o.rec.inventory(); inv != nil {
-		for _, n := range inv.Nodes {
-			if n.IP == addr {
-				return n.MAC, true
-			}
-		}
+	if _, nodes := o.rec.inventory(); nodes.byIP[addr] != nil {
+		return nodes.byIP[addr], true
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -137,7 +127,7 @@ func (o *observer) reported(n records.Node) {
 	if msg == "" {
 		return
 	}
-	o.metrics.ReconcileState(group, o.fleet.states()[group])
+	o.metrics.ReconcileState(group, o.fleet.state(group))
 	if changed {
 		o.rec.publish(nil)
 	}
@@ -158,7 +148,7 @@ func (o *observer) Snapshot() status.Snapshot {
 		byMAC[r.MAC] = r
 	}
 	v := o.rec.cur.Load()
-	if inv := o.rec.inventory(); inv != nil {
+	if inv, _ := o.rec.inventory(); inv != nil {
 		assign := o.fleet.assignment()
 		for _, n := range inv.Nodes {
 			sn := status.Node{Name: n.Name, MAC: n.MAC.String(), IP: n.IP.String()}

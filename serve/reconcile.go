@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -29,9 +31,10 @@ type reconciler struct {
 	metrics *metrics.Metrics
 	log     *slog.Logger
 
-	mu   sync.Mutex
-	dhcp *dhcp.Server // nil with --dhcp off, or before the servers start
-	inv  *pxe.Inventory
+	mu    sync.Mutex
+	dhcp  *dhcp.Server // nil with --dhcp off, or before the servers start
+	inv   *pxe.Inventory
+	nodes nodeIndex // of inv
 
 	trigger chan struct{} // a reconcile is wanted; buffered, so requests coalesce
 	wg      sync.WaitGroup
@@ -117,7 +120,7 @@ func (r *reconciler) pullAll(ctx context.Context, groups []string, first bool) {
 				r.metrics.VerifyFailure(name)
 			}
 			switched, msg := r.fleet.verified(name, spec.Bundle, got.Verified, got.PullErr, err)
-			r.metrics.ReconcileState(name, r.fleet.states()[name])
+			r.metrics.ReconcileState(name, r.fleet.state(name))
 			switch {
 			case err != nil:
 				log.Error("bundle not switched, serving the previous one", "digest", spec.Bundle.Digest, "err", err)
@@ -155,8 +158,8 @@ func (r *reconciler) publish(inv *pxe.Inventory) {
 		return
 	}
 	r.cur.Store(v)
-	if inv != r.inv {
-		r.inv = inv
+	if inv != r.inv || r.nodes.byMAC == nil {
+		r.inv, r.nodes = inv, indexNodes(inv)
 		if r.dhcp != nil {
 			r.dhcp.SetInventory(inv)
 		}
@@ -170,11 +173,28 @@ func (r *reconciler) setDHCP(d *dhcp.Server) {
 	r.dhcp = d
 }
 
-// inventory is the inventory in force.
-func (r *reconciler) inventory() *pxe.Inventory {
+// inventory is the inventory in force, and its index.
+func (r *reconciler) inventory() (*pxe.Inventory, nodeIndex) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.inv
+	return r.inv, r.nodes
+}
+
+// nodeIndex finds an inventory's nodes by MAC and by fixed address: the
+// observer asks on every DHCP exchange and transfer. It is never changed
+// once made.
+type nodeIndex struct {
+	byMAC map[string]string               // MAC -> node name
+	byIP  map[netip.Addr]net.HardwareAddr // fixed address -> MAC
+}
+
+func indexNodes(inv *pxe.Inventory) nodeIndex {
+	x := nodeIndex{byMAC: map[string]string{}, byIP: map[netip.Addr]net.HardwareAddr{}}
+	for _, n := range inv.Nodes {
+		x.byMAC[n.MAC.String()] = n.Name
+		x.byIP[n.IP] = n.MAC
+	}
+	return x
 }
 
 // digests are the digests the View serves, for the log.

@@ -3,11 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
-	"rambox/atomicfile"
 	"rambox/pxe"
-	"rambox/serve/dhcp"
 )
 
 func runDnsmasqConf(args []string) error {
@@ -36,26 +33,19 @@ flags:
 	inventory := fs.String("inventory", "nodes.yaml", "node inventory `file` (YAML)")
 	out := fs.String("o", "-", "output `file` (- for standard output)")
 	var o pxe.DnsmasqOptions
-	httpPort := fs.Int("http-port", 80, "the `port` rambox serve's HTTP listens on (its --http), for the iPXE script URLs")
+	httpPort := addHTTPPortFlag(fs)
 	fs.StringVar(&o.Interface, "interface", "", "the `interface` dnsmasq answers on (default every interface)")
 	fs.StringVar(&o.TFTPRoot, "tftp-root", "", "serve TFTP from this absolute `directory` in dnsmasq itself (default: no TFTP, rambox serve serves the files)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *httpPort < 1 || *httpPort > 65535 {
-		return fmt.Errorf("--http-port: %d is not a port", *httpPort)
-	}
-	inv, err := pxe.LoadInventory(*inventory)
+	inv, policy, err := inventoryPolicy(*inventory, *httpPort)
 	if err != nil {
 		return err
 	}
-	o.Policy = dhcp.Policy(inv.Network.Server, *httpPort)
+	o.Policy = policy
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	write := func(w io.Writer) error { return pxe.WriteDnsmasqConf(w, inv, o) }
-	if *out == "-" {
-		return write(os.Stdout)
-	}
-	return atomicfile.Write(*out, 0o644, write)
+	return writeOut(*out, func(w io.Writer) error { return pxe.WriteDnsmasqConf(w, inv, o) })
 }

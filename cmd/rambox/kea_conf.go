@@ -3,11 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
-	"rambox/atomicfile"
 	"rambox/pxe"
-	"rambox/serve/dhcp"
 )
 
 func runKeaConf(args []string) error {
@@ -38,26 +35,19 @@ flags:
 	out := fs.String("o", "-", "output `file` (- for standard output)")
 	o := pxe.KeaOptions{}
 	fs.StringVar(&o.Mode, "mode", pxe.KeaFull, "`mode`: full (addresses and boot) or addresses (beside rambox serve --dhcp proxy)")
-	httpPort := fs.Int("http-port", 80, "the `port` rambox serve's HTTP listens on (its --http), for the iPXE script URLs")
+	httpPort := addHTTPPortFlag(fs)
 	fs.Var((*multiFlag)(&o.Interfaces), "interface", "`interface` Kea listens on (repeatable; default every interface, \"*\")")
 	fs.StringVar(&o.LeaseFile, "lease-file", "", "Kea's memfile lease `file` (default Kea's own)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *httpPort < 1 || *httpPort > 65535 {
-		return fmt.Errorf("--http-port: %d is not a port", *httpPort)
-	}
-	inv, err := pxe.LoadInventory(*inventory)
+	inv, policy, err := inventoryPolicy(*inventory, *httpPort)
 	if err != nil {
 		return err
 	}
-	o.Policy = dhcp.Policy(inv.Network.Server, *httpPort)
+	o.Policy = policy
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	write := func(w io.Writer) error { return pxe.WriteKeaConf(w, inv, o) }
-	if *out == "-" {
-		return write(os.Stdout)
-	}
-	return atomicfile.Write(*out, 0o644, write)
+	return writeOut(*out, func(w io.Writer) error { return pxe.WriteKeaConf(w, inv, o) })
 }

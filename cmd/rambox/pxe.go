@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -8,8 +9,8 @@ import (
 	"os"
 
 	"rambox/atomicfile"
-
 	"rambox/pxe"
+	"rambox/serve/dhcp"
 )
 
 func runHexIP(args []string) error {
@@ -58,8 +59,33 @@ func runDhcpdConf(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *out == "-" {
-		return pxe.WriteDhcpdConf(os.Stdout, inv)
+	return writeOut(*out, func(w io.Writer) error { return pxe.WriteDhcpdConf(w, inv) })
+}
+
+// writeOut writes with write to file (atomically: whole or not at all),
+// or to standard output for "-": the -o of the DHCP config commands.
+func writeOut(file string, write func(io.Writer) error) error {
+	if file == "-" {
+		return write(os.Stdout)
 	}
-	return atomicfile.Write(*out, 0o644, func(w io.Writer) error { return pxe.WriteDhcpdConf(w, inv) })
+	return atomicfile.Write(file, 0o644, write)
+}
+
+// addHTTPPortFlag adds --http-port: where serve's HTTP listens, for the
+// iPXE script URLs a generated DHCP config names.
+func addHTTPPortFlag(fs *flag.FlagSet) *int {
+	return fs.Int("http-port", 80, "the `port` rambox serve's HTTP listens on (its --http), for the iPXE script URLs")
+}
+
+// inventoryPolicy loads the inventory and serve's boot file policy for
+// it, with script URLs on httpPort.
+func inventoryPolicy(file string, httpPort int) (*pxe.Inventory, pxe.BootPolicy, error) {
+	if httpPort < 1 || httpPort > 65535 {
+		return nil, pxe.BootPolicy{}, fmt.Errorf("--http-port: %d is not a port", httpPort)
+	}
+	inv, err := pxe.LoadInventory(file)
+	if err != nil {
+		return nil, pxe.BootPolicy{}, err
+	}
+	return inv, dhcp.Policy(inv.Network.Server, httpPort), nil
 }

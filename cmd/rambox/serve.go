@@ -58,8 +58,14 @@ func runServe(args []string) error {
 	return serve.Run(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 }
 
-// trustFlags are the flags addTrustFlags adds.
-var trustFlags = map[string]bool{"key": true, "certificate-identity": true, "certificate-oidc-issuer": true, "signed-identity": true, "threshold": true}
+// trustFlags are the flags addTrustFlags adds, read off a scratch set.
+var trustFlags = func() map[string]bool {
+	fs := flag.NewFlagSet("trust", flag.ContinueOnError)
+	addTrustFlags(fs, &pull.Trust{})
+	names := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
+	return names
+}()
 
 // serveBoot boots one client as `rambox boot --serve-bundle` asks: this
 // binary's `rambox serve` alone (DHCP full, TFTP, HTTP) in a private

@@ -33,7 +33,7 @@ set -euo pipefail
 # 2023-06-10 00:00:00 UTC). Changing it changes the toolchain digest.
 TOOLCHAIN_SOURCE_DATE_EPOCH=1686355200
 SUITE=bookworm
-PACKAGES=build-essential,bc,flex,bison,libelf-dev,perl,cpio,xz-utils,bzip2,tzdata,patch,file
+PACKAGES=build-essential,bc,flex,bison,libelf-dev,perl,cpio,xz-utils,bzip2,tzdata,patch,file,musl-tools,systemd-boot-efi,sbsigntool
 
 CACHE=${RAMBOX_CACHE:-$HOME/.cache/rambox}
 DIR=$CACHE/toolchain

@@ -6,21 +6,8 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
-
-	"github.com/klauspost/pgzip"
 
 	"rambox/newc"
-)
-
-// Compression parameters. pgzip's output depends on the level, the block
-// size and the library version (pinned in go.mod), never on GOMAXPROCS or
-// the number of blocks in flight, so these constants are part of the
-// archive's identity: changing one changes every initramfs digest.
-const (
-	gzipLevel     = pgzip.BestCompression
-	gzipBlockSize = 1 << 20
-	gzipBlocks    = 4
 )
 
 // record is an entry ready to be written: its header and body.
@@ -123,19 +110,5 @@ func WriteCPIO(w io.Writer, entries []Entry, bodies map[string][]byte, epoch int
 // WriteGzip writes the archive through pgzip with the pinned parameters
 // and a header that carries no file name and a zero mtime.
 func WriteGzip(w io.Writer, entries []Entry, bodies map[string][]byte, epoch int64) error {
-	zw, err := pgzip.NewWriterLevel(w, gzipLevel)
-	if err != nil {
-		return err
-	}
-	if err := zw.SetConcurrency(gzipBlockSize, gzipBlocks); err != nil {
-		return err
-	}
-	// pgzip writes uint32(ModTime.Unix()) even for the zero time.Time,
-	// which is not 0; the epoch itself is.
-	zw.ModTime = time.Unix(0, 0)
-	if err := WriteCPIO(zw, entries, bodies, epoch); err != nil {
-		zw.Close()
-		return err
-	}
-	return zw.Close()
+	return WriteCompressed(w, Gzip, entries, bodies, epoch)
 }

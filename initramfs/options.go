@@ -20,12 +20,13 @@ const DefaultTimezone = "America/New_York"
 // archive's bytes depend on; nothing else (clock, umask, checkout path,
 // GOMAXPROCS) is.
 type Options struct {
-	Rootfs       string // directory holding initramfs.list and its tree
-	Busybox      string // static busybox binary
-	UdhcpcScript string // busybox's examples/udhcp/simple.script
-	Timezone     string // e.g. America/New_York
-	Zoneinfo     string // zoneinfo database directory, e.g. /usr/share/zoneinfo
-	Epoch        int64  // mtime of every entry (SOURCE_DATE_EPOCH)
+	Rootfs       string      // directory holding initramfs.list and its tree
+	Busybox      string      // static busybox binary
+	UdhcpcScript string      // busybox's examples/udhcp/simple.script
+	Timezone     string      // e.g. America/New_York
+	Zoneinfo     string      // zoneinfo database directory, e.g. /usr/share/zoneinfo
+	Epoch        int64       // mtime of every entry (SOURCE_DATE_EPOCH)
+	Compression  Compression // "" is Gzip
 }
 
 // Validate reports every problem with the options at once.
@@ -44,13 +45,18 @@ func (o Options) Validate() error {
 	if o.Epoch < 0 || o.Epoch > 0xffffffff {
 		errs = append(errs, fmt.Errorf("epoch %d is outside 0..4294967295 (newc stores 32-bit mtimes)", o.Epoch))
 	}
+	if o.Compression != "" {
+		if _, err := ParseCompression(string(o.Compression)); err != nil {
+			errs = append(errs, fmt.Errorf("compression: %w", err))
+		}
+	}
 	if o.Timezone != "" && !filepath.IsLocal(o.Timezone) {
 		errs = append(errs, fmt.Errorf("timezone %q is not a zone name like %s", o.Timezone, DefaultTimezone))
 	}
 	return errors.Join(errs...)
 }
 
-// Build writes the gzip-compressed initramfs to out, atomically: on any
+// Build writes the initramfs, compressed with o.Compression, to out, atomically: on any
 // error out is left as it was.
 func Build(o Options, out string) error {
 	if err := o.Validate(); err != nil {
@@ -86,6 +92,6 @@ func Build(o Options, out string) error {
 		return err
 	}
 	return atomicfile.Write(out, 0o644, func(w io.Writer) error {
-		return WriteGzip(w, entries, bodies, o.Epoch)
+		return WriteCompressed(w, o.Compression, entries, bodies, o.Epoch)
 	})
 }

@@ -163,7 +163,7 @@ func run(ctx context.Context, cfg Config, st stager, log io.Writer) (*bundle.Inf
 	if err := st.run(ctx, "busybox", stages.StepBusybox, func(ctx context.Context) error { _, err := busybox.Sync(ctx); return err }); err != nil {
 		return nil, err
 	}
-	initramfs := stages.Initramfs(tc, host.File(cfg.RamboxBinary), rootfs, busybox, cfg.Timezone, cfg.Repro)
+	initramfs := stages.Initramfs(tc, host.File(cfg.RamboxBinary), rootfs, busybox, cfg.Timezone, cfg.Profile.Compression, cfg.Repro)
 	if err := st.run(ctx, "initramfs", stages.StepInitramfs, func(ctx context.Context) error { _, err := initramfs.Sync(ctx); return err }); err != nil {
 		return nil, err
 	}

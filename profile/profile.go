@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"rambox/initramfs"
 	"rambox/kconfig"
 	"rambox/sources"
 )
@@ -29,6 +30,9 @@ type Profile struct {
 	Fragment []kconfig.Option
 	Patches  []string // file names under patches/, in the order applied
 	Budgets  Budgets  // budgets.json: the most bytes of each sized output
+	// Compression is the initramfs's (profile.env INITRAMFS_COMPRESSION,
+	// default gzip); the fragment holds its kernel decompressor.
+	Compression initramfs.Compression
 }
 
 // ErrUnknown is returned for a profile name with no directory.
@@ -80,8 +84,17 @@ func Load(root, name string) (*Profile, error) {
 			errs = append(errs, fmt.Errorf("%s: no options", fragFile))
 		}
 	}
-	if err := checkEnv(filepath.Join(dir, "profile.env")); err != nil {
+	envFile := filepath.Join(dir, "profile.env")
+	env, err := checkEnv(envFile)
+	if err != nil {
 		errs = append(errs, err)
+	}
+	if p.Compression, err = initramfs.ParseCompression(env[EnvCompression]); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %s: %w", envFile, EnvCompression, err))
+	} else if p.Fragment != nil {
+		if err := checkCompression(name, fragFile, p.Source, p.Fragment, p.Compression); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if p.Budgets, err = loadBudgets(filepath.Join(dir, BudgetsFile)); err != nil {
 		errs = append(errs, err)
@@ -97,13 +110,19 @@ func Load(root, name string) (*Profile, error) {
 	return p, nil
 }
 
+// EnvCompression is the profile.env variable naming the initramfs
+// compression (kernel.sh ignores it).
+const EnvCompression = "INITRAMFS_COMPRESSION"
+
 // checkEnv validates profile.env, which kernel.sh sources: only the
-// variables it knows, and a config finisher the kernel has.
-func checkEnv(file string) error {
+// variables it knows, and a config finisher the kernel has. It returns the
+// values it read.
+func checkEnv(file string) (map[string]string, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	env := map[string]string{}
 	var errs []error
 	finish := ""
 	for i, line := range strings.Split(string(b), "\n") {
@@ -112,6 +131,7 @@ func checkEnv(file string) error {
 			continue
 		}
 		k, v, ok := strings.Cut(line, "=")
+		env[k] = strings.Trim(v, `"'`)
 		switch {
 		case !ok:
 			errs = append(errs, fmt.Errorf("%s:%d: %q is not VAR=value", file, i+1, line))
@@ -120,13 +140,13 @@ func checkEnv(file string) error {
 			if finish != "oldnoconfig" && finish != "olddefconfig" {
 				errs = append(errs, fmt.Errorf("%s:%d: CONFIG_FINISH=%s, want oldnoconfig (2.6.x) or olddefconfig", file, i+1, finish))
 			}
-		case k == "MAKE_VARS":
+		case k == "MAKE_VARS", k == EnvCompression:
 		default:
-			errs = append(errs, fmt.Errorf("%s:%d: unknown variable %s (kernel.sh reads CONFIG_FINISH and MAKE_VARS)", file, i+1, k))
+			errs = append(errs, fmt.Errorf("%s:%d: unknown variable %s (known: CONFIG_FINISH, MAKE_VARS, %s)", file, i+1, k, EnvCompression))
 		}
 	}
 	if finish == "" && len(errs) == 0 {
 		errs = append(errs, fmt.Errorf("%s: CONFIG_FINISH is not set", file))
 	}
-	return errors.Join(errs...)
+	return env, errors.Join(errs...)
 }

@@ -12,11 +12,12 @@ import (
 )
 
 func runInitramfs(args []string) error {
-	fs := newFlagSet("initramfs", "--rootfs DIR --busybox PATH [--epoch N] -o FILE")
+	fs := newFlagSet("initramfs", "--rootfs DIR --busybox PATH [--epoch N] [--compression gzip|xz|zstd] -o FILE")
 	var (
 		o      initramfs.Options
 		out    string
 		script string
+		comp   string
 	)
 	fs.StringVar(&o.Rootfs, "rootfs", "rootfs", "rootfs `directory` holding "+initramfs.ManifestName)
 	fs.StringVar(&o.Busybox, "busybox", "", "static busybox `binary`")
@@ -24,6 +25,7 @@ func runInitramfs(args []string) error {
 	fs.StringVar(&o.Timezone, "timezone", initramfs.DefaultTimezone, "timezone `name` for /etc/timezone and /etc/localtime")
 	fs.StringVar(&o.Zoneinfo, "zoneinfo", "/usr/share/zoneinfo", "zoneinfo `directory`")
 	fs.Int64Var(&o.Epoch, "epoch", -1, "mtime of every entry, in seconds (default $SOURCE_DATE_EPOCH, else 0)")
+	fs.StringVar(&comp, "compression", string(initramfs.Gzip), "`gzip|xz|zstd` (the kernel needs the matching CONFIG_RD_*)")
 	fs.StringVar(&out, "o", "initramfs.cpio.gz", "output `file`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -45,6 +47,7 @@ func runInitramfs(args []string) error {
 		script = tmp
 	}
 	o.UdhcpcScript = script
+	o.Compression = initramfs.Compression(comp)
 	return initramfs.Build(o, out)
 }
 

@@ -12,8 +12,15 @@
 # embeds only AUTOCONF_TIMESTAMP (turned off by KCONFIG_NOTIMESTAMP; the
 # banner carries the SOURCE_DATE_EPOCH date instead) and the source path is
 # fixed.
+# It links against musl (Debian musl-tools' musl-gcc), not glibc: the same
+# 50 applets are 403,272 B static with musl against 1,424,888 B with glibc
+# (measured 2026-12-05). musl-gcc searches only musl's headers, and a few
+# applets include <linux/*.h>; $KHEADERS holds just the kernel's UAPI
+# directories (linux, asm, asm-generic, mtd) of the toolchain's
+# linux-libc-dev, so no glibc header can shadow a musl one.
 set -eu
 BBSRC=${BBSRC:-/work/busybox}
+KHEADERS=${KHEADERS:-/work/kheaders}
 : "${SOURCE_DATE_EPOCH:?SOURCE_DATE_EPOCH must be set}"
 export SOURCE_DATE_EPOCH KCONFIG_NOTIMESTAMP=1 LC_ALL=C TZ=UTC
 
@@ -30,6 +37,9 @@ fi
 archive=$1 config=$2 out=$3
 
 echo "rambox-stage: busybox build"
+rm -rf "$KHEADERS" && mkdir -p "$KHEADERS"
+for d in linux asm-generic mtd; do ln -s "/usr/include/$d" "$KHEADERS/$d"; done
+ln -s "/usr/include/$(gcc -dumpmachine)/asm" "$KHEADERS/asm"
 rm -rf "$BBSRC" && mkdir -p "$BBSRC"
 tar -xf "$archive" -C "$BBSRC" --strip-components=1
 cp "$config" "$BBSRC/.config"
@@ -56,7 +66,7 @@ fi
 
 # The banner would read "BusyBox v1.35.0 ()" without a timestamp.
 bb_date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
-make -s -j"$(nproc)" \
+make -s -j"$(nproc)" CC=musl-gcc EXTRA_CFLAGS="-isystem $KHEADERS" \
 	CFLAGS_messages.o="-DBB_EXTRA_VERSION=\"\\\" (rambox $bb_date)\\\"\"" \
 	busybox
 

@@ -22,7 +22,7 @@ var kernelVersion = regexp.MustCompile(`^linux-(\d+)\.(\d+)`)
 
 // checkCompression reports a compression the profile's kernel cannot
 // decompress: one newer than the kernel (from the pin's file name), or
-// whose CONFIG_RD_* the fragment does not set to y.
+// (but gzip, on by default) whose CONFIG_RD_* the fragment does not set to y.
 func checkCompression(name, fragFile string, pin sources.Pin, frag []kconfig.Option, c initramfs.Compression) error {
 	opt := c.KernelOption()
 	if m := kernelVersion.FindStringSubmatch(pin.File); m != nil {
@@ -33,6 +33,9 @@ func checkCompression(name, fragFile string, pin sources.Pin, frag []kconfig.Opt
 			return fmt.Errorf("profile %s: %s=%s: linux %d.%d has no %s (since %d.%d); use %s or %s",
 				name, EnvCompression, c, major, minor, opt, min[0], min[1], initramfs.Gzip, initramfs.XZ)
 		}
+	}
+	if c == initramfs.Gzip {
+		return nil // CONFIG_RD_GZIP defaults to y with BLK_DEV_INITRD
 	}
 	for _, o := range frag {
 		if "CONFIG_"+o.Symbol == opt && o.Value == "y" {

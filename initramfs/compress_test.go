@@ -78,4 +78,3 @@ func TestParseCompression(t *testing.T) {
 		}
 	}
 }
-

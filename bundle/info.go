@@ -17,7 +17,12 @@ import (
 
 // File names of a bundle's outputs.
 const (
-	Kernel        = "bzImage"
+	Kernel = "bzImage"
+	// Initramfs keeps its name whatever the profile's compression
+	// (gzip, xz or zstd; profile.env INITRAMFS_COMPRESSION): the .gz is
+	// historical. The kernel finds the format by its magic and the boot
+	// loaders (pxelinux, iPXE) do not look, so one name keeps serve,
+	// tftproot, pull and every published bundle unchanged.
 	Initramfs     = "initramfs.cpio.gz"
 	KernelConfig  = "kernel.config"
 	BusyboxConfig = "busybox.config"

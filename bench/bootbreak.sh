@@ -83,6 +83,6 @@ done
 record note "boot-phases: QEMU TCG on $(nproc) shared cores, SeaBIOS + QEMU's iPXE ROM, rambox serve in a netns;" \
   "the kernel gets printk.time=1 initcall_debug loglevel=8 (the initcall lines cost console output, so these boots are slower than serve-boot's)." \
   "Phases come from the serial log alone (boot/breakdown): phase ends at the host arrival times of their lines (the printk clock runs slow under TCG until the TSC is calibrated, so no one offset maps it to host time)," \
-  "the initramfs unpack and ip_auto_config from printk and initcall_debug times; the pings are 3 echo requests 1 s apart, so 2 s of selftest when all 3 come back." \
+  "the initramfs unpack and ip_auto_config from printk and initcall_debug times; the pings are 3 echo requests, each sent when the last reply is in (ping -A), timed by /init (ping_ms; an older /init sent them 1 s apart, taken as 2 s)." \
   "The console rows compare power-on -> /init ready of the instrumented boot, of the bundle's own command line plus printk.time=1, and of that plus quiet, back to back."
 bench_done

@@ -52,7 +52,7 @@ func failingBundle(t *testing.T, bundleDir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ping := regexp.MustCompile(`ping -c 3 -W 2 "\$target"`)
+	ping := regexp.MustCompile(`ping -c 3 -A -W 2 "\$target"`)
 	if !ping.Match(b) {
 		t.Fatalf("rootfs/tree/init has no selftest ping to change:\n%s", b)
 	}

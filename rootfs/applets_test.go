@@ -62,7 +62,7 @@ var features = []struct{ symbol, why string }{
 	{"FEATURE_UMOUNT_ALL", "init's `umount -a` before switch_root"},
 	{"FEATURE_MDEV_CONF", "/etc/mdev.conf"},
 	{"FEATURE_IFCONFIG_STATUS", "the selftest reads `ifconfig eth0`'s inet addr"},
-	{"FEATURE_FANCY_PING", "the selftest's `ping -c 3 -W 2` and its packets received line"},
+	{"FEATURE_FANCY_PING", "the selftest's `ping -c 3 -A -W 2` and its packets received line"},
 	{"FEATURE_WGET_LONG_OPTIONS", "the report's wget --post-data"},
 	{"FEATURE_WGET_TIMEOUT", "the report's wget -T 3"},
 	{"FEATURE_IP_ADDRESS", "simple.script's ip addr add/flush"},

@@ -45,10 +45,11 @@ const (
 // PhaseNames are the phases in order.
 var PhaseNames = []string{Firmware, FirmwareDHCP, LoaderFetch, Transfer, Decompress, KernelInit, IPConfig, Init, Selftest, Pings}
 
-// selftestPings is how many echo requests the selftest sends, one a
-// second (rootfs/tree/init: ping -c 3). Busybox ping exits at the last
-// reply, so a ping that got every reply took (selftestPings-1) seconds
-// plus a round trip.
+// selftestPings is how many echo requests the selftest sends
+// (rootfs/tree/init: ping -c 3 -A). An /init that prints ping_ms timed
+// them itself; an older one sent them one a second (no -A), and busybox
+// ping exits at the last reply, so a ping that got every reply took
+// (selftestPings-1) seconds plus a round trip.
 const selftestPings = 3
 
 // Phase is one span of the boot.
@@ -296,7 +297,10 @@ func Analyze(lines []Line) (*Breakdown, error) {
 		}
 	}
 	var pings time.Duration
+	ms, msErr := strconv.ParseInt(fields["ping_ms"], 10, 64)
 	switch {
+	case fields["ping"] != "skipped" && msErr == nil && ms >= 0:
+		pings = min(time.Duration(ms)*time.Millisecond, selftestSpan)
 	case fields["ping"] == "ok" && fields["ping_received"] == strconv.Itoa(selftestPings):
 		pings = min((selftestPings-1)*time.Second, selftestSpan)
 	case fields["ping"] == "skipped":

@@ -204,3 +204,42 @@ func TestSlowest(t *testing.T) {
 		}
 	}
 }
+
+// An /init that times its pings (ping_ms) gives the pings phase as
+// timed, whether or not every reply came back; without ping_ms a full
+// ping is taken as two 1 s intervals (the fixtures' /init).
+func TestAnalyzePingMS(t *testing.T) {
+	boot := func(tail ...string) []Line {
+		return lines(append([]string{
+			"100 Configuring (net0 52:54:00:12:34:56)...... ok",
+			"400 Filename: http://10.0.0.1/boot.ipxe",
+			"450 http://10.0.0.1/boot.ipxe... ok",
+			"460 boot.ipxe : 498 bytes [script]",
+			"500 http://10.0.0.1/bzImage... ok",
+			"900 http://10.0.0.1/initramfs.cpio.gz... ok",
+			"1000 [    0.000000] Linux version 6.1",
+			"1300 [    0.400000] Run /init as init process",
+			"1500 rambox: /init ready on 6.1 at 600 ms of kernel uptime",
+			"1600 RAMBOX-SELFTEST-BEGIN",
+		}, tail...)...)
+	}
+	for _, tc := range []struct {
+		name string
+		log  []Line
+		want time.Duration
+	}{
+		{"timed", boot("1600 ping=ok", "1600 ping_received=3", "1600 ping_ms=40", "4000 RAMBOX-SELFTEST-END"), 40 * time.Millisecond},
+		{"timed, lost replies", boot("1600 ping=fail", "1600 ping_received=0", "1600 ping_ms=4020", "9000 RAMBOX-SELFTEST-END"), 4020 * time.Millisecond},
+		{"timed beyond the block", boot("1600 ping=ok", "1600 ping_received=3", "1600 ping_ms=9000", "4000 RAMBOX-SELFTEST-END"), 2500 * time.Millisecond},
+		{"skipped", boot("1600 ping=skipped", "1600 ping_received=0", "1600 ping_ms=0", "4000 RAMBOX-SELFTEST-END"), 0},
+		{"untimed", boot("1600 ping=ok", "1600 ping_received=3", "4000 RAMBOX-SELFTEST-END"), 2 * time.Second},
+	} {
+		b, err := Analyze(tc.log)
+		if err != nil {
+			t.Fatalf("Analyze(%s): %v", tc.name, err)
+		}
+		if got := b.Phase(Pings); got != tc.want {
+			t.Errorf("Analyze(%s) pings = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

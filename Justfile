@@ -26,7 +26,12 @@ test: deps engine toolchain
     # (a cache hit once built).
     CGO_ENABLED=0 go build -o .bin/rambox ./cmd/rambox
     src=/usr/src/linux-source-6.1.tar.xz
+    # The UKI is signed with the db key of Debian's Secure Boot test
+    # firmware (OVMF_VARS_4M.snakeoil.fd); sbsign needs it decrypted.
+    sbkey=$(mktemp) && trap 'rm -f "$sbkey"' EXIT
+    openssl pkey -in /usr/share/ovmf/PkKek-1-snakeoil.key -passin pass:snakeoil -out "$sbkey"
     .bin/rambox build --profile linux-6.1 --out {{out}}/linux-6.1 \
+      --secureboot-key "$sbkey" --secureboot-cert /usr/share/ovmf/PkKek-1-snakeoil.pem \
       --source "linux=$src@sha256:$(sha256sum "$src" | cut -d' ' -f1)" 2>{{out}}/linux-6.1.build.log \
       || { tail -40 {{out}}/linux-6.1.build.log; exit 1; }
     export RAMBOX_TEST_BUNDLE_DIR=$PWD/{{out}}/linux-6.1

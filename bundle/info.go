@@ -26,25 +26,60 @@ const (
 	Initramfs     = "initramfs.cpio.gz"
 	KernelConfig  = "kernel.config"
 	BusyboxConfig = "busybox.config"
-	InfoFile      = "bundle.json"
-	SumsFile      = "SHA256SUMS"
+	// UKI is the unified kernel image (systemd-stub + command line +
+	// bzImage + initramfs in one PE binary), signed for UEFI Secure Boot
+	// when the build was given a key. Only profiles whose kernel has the
+	// EFI stub build it: see Optional.
+	UKI      = "rambox.efi"
+	InfoFile = "bundle.json"
+	SumsFile = "SHA256SUMS"
 )
 
-// Outputs are the files a build exports, in a fixed order.
+// Outputs are the files every build exports, in a fixed order.
 var Outputs = []string{Kernel, Initramfs, KernelConfig, BusyboxConfig}
+
+// Optional are the files a build exports only when its profile makes
+// them; bundle.json lists those it has (Info.Has), and bundles built
+// before they existed stay valid without them.
+var Optional = []string{UKI}
+
+// Has reports whether bundle.json lists the file name.
+func (in *Info) Has(name string) bool {
+	for _, f := range in.Files {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
 
 // Info is bundle.json. Its fields are inputs and digests only, never the
 // wall clock or the build machine, so two builds of the same inputs write
 // the same bytes.
 type Info struct {
-	SchemaVersion   int         `json:"schemaVersion"`
-	Profile         string      `json:"profile"`
-	KernelCmdline   string      `json:"kernelCmdline"`
-	SourceDateEpoch int64       `json:"sourceDateEpoch"`
-	Sources         []Source    `json:"sources"`
-	Toolchain       Toolchain   `json:"toolchain"`
-	Patches         []string    `json:"patches,omitempty"`
-	Files           []FileEntry `json:"files"`
+	SchemaVersion   int       `json:"schemaVersion"`
+	Profile         string    `json:"profile"`
+	KernelCmdline   string    `json:"kernelCmdline"`
+	SourceDateEpoch int64     `json:"sourceDateEpoch"`
+	Sources         []Source  `json:"sources"`
+	Toolchain       Toolchain `json:"toolchain"`
+	Patches         []string  `json:"patches,omitempty"`
+	// UKI describes rambox.efi when the bundle has one.
+	UKI   *UKIInfo    `json:"uki,omitempty"`
+	Files []FileEntry `json:"files"`
+}
+
+// UKIInfo is how rambox.efi was made. Its own digest is in Files.
+type UKIInfo struct {
+	StubSHA256 string `json:"stubSha256"` // the systemd-stub it starts from
+	Signed     bool   `json:"signed"`     // Authenticode-signed for Secure Boot
+	// CertSHA256 is the sha256 of the signer's certificate (DER), the
+	// one a machine's db must hold, when Signed.
+	CertSHA256 string `json:"certSha256,omitempty"`
+	// UnsignedSHA256, when Signed, is the sha256 of the UKI before
+	// signing: what `sbattach --remove` gives back, and what two builds
+	// with different keys (or none) have in common.
+	UnsignedSHA256 string `json:"unsignedSha256,omitempty"`
 }
 
 // Source is one pinned input archive.

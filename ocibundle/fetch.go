@@ -120,7 +120,7 @@ func checkLayers(layers []ocispec.Descriptor, info *bundle.Info) error {
 	}
 	var errs []error
 	for _, lt := range layerTypes {
-		if !seen[lt.name] {
+		if !seen[lt.name] && (!lt.optional || info.Has(lt.name)) {
 			errs = append(errs, fmt.Errorf("%w %s", ErrMissingLayer, lt.name))
 		}
 	}

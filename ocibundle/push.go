@@ -27,15 +27,22 @@ const (
 	MediaTypeKernel       = "application/vnd.rambox.bundle.kernel.v1"
 	MediaTypeInitramfs    = "application/vnd.rambox.bundle.initramfs.v1.cpio+gzip"
 	MediaTypeKernelConfig = "application/vnd.rambox.bundle.kernel-config.v1"
+	MediaTypeUKI          = "application/vnd.rambox.bundle.uki.v1+efi"
 )
 
 // layerTypes maps each published output to its media type, in manifest
 // order. busybox.config stays in the build outputs (and in bundle.json's
 // digests) but a boot server has no use for it.
-var layerTypes = []struct{ name, mediaType string }{
-	{bundle.Kernel, MediaTypeKernel},
-	{bundle.Initramfs, MediaTypeInitramfs},
-	{bundle.KernelConfig, MediaTypeKernelConfig},
+// An optional layer (one of bundle.Optional) is published, and required,
+// exactly when bundle.json lists its file.
+var layerTypes = []struct {
+	name, mediaType string
+	optional        bool
+}{
+	{bundle.Kernel, MediaTypeKernel, false},
+	{bundle.Initramfs, MediaTypeInitramfs, false},
+	{bundle.KernelConfig, MediaTypeKernelConfig, false},
+	{bundle.UKI, MediaTypeUKI, true},
 }
 
 // LayerMediaType returns the media type a bundle file is published with.
@@ -78,6 +85,9 @@ func Push(ctx context.Context, target oras.Target, dir string, meta Meta) (ocisp
 	}
 	var layers []ocispec.Descriptor
 	for _, l := range layerTypes {
+		if l.optional && !info.Has(l.name) {
+			continue
+		}
 		b, err := os.ReadFile(filepath.Join(dir, l.name))
 		if err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("bundle: %w", err)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"dagger.io/dagger"
@@ -35,14 +36,24 @@ type Config struct {
 	Repro         stages.Repro
 	Timezone      string
 	KernelCmdline string
-	OutDir        string
-	Log           io.Writer // the engine's log, as it comes (--verbose)
+	// SecureBoot, when set, signs the UKI (profiles that build one) for
+	// UEFI Secure Boot; without it the bundle's UKI is unsigned.
+	SecureBoot *SecureBoot
+	OutDir     string
+	Log        io.Writer // the engine's log, as it comes (--verbose)
 	// LogFile, when set, gets the engine's whole log too. It is created
 	// once an engine is found, and a failed build's error names it.
 	LogFile string
 	// Progress, when set, is told as each stage starts and ends. The
 	// stages run one after another, so each one's time is its own.
 	Progress func(progress.Event)
+}
+
+// SecureBoot is the signer of the UKI: the db key a machine's firmware
+// trusts. The key reaches the engine only as a Dagger secret.
+type SecureBoot struct {
+	Key  []byte // PEM private key (unencrypted: sbsign cannot prompt)
+	Cert []byte // PEM X.509 certificate of Key
 }
 
 // stager runs the stages and reports them to Config.Progress.
@@ -168,23 +179,45 @@ func run(ctx context.Context, cfg Config, st stager, log io.Writer) (*bundle.Inf
 		return nil, err
 	}
 
-	// Sizes are deterministic bytes: an output over its profile's budget
-	// fails the build before anything is exported.
-	if err := st.run(ctx, "budgets", "", func(ctx context.Context) error {
-		return checkBudgets(ctx, cfg.Profile, map[string]*dagger.File{
-			bundle.Kernel:    kernel.File("bzImage"),
-			bundle.Initramfs: initramfs,
-			profile.Busybox:  busybox.File("busybox"),
-		})
-	}); err != nil {
-		return nil, err
+	sized := map[string]*dagger.File{
+		bundle.Kernel:    kernel.File("bzImage"),
+		bundle.Initramfs: initramfs,
+		profile.Busybox:  busybox.File("busybox"),
 	}
-
 	outputs := c.Directory().
 		WithFile(bundle.Kernel, kernel.File("bzImage")).
 		WithFile(bundle.KernelConfig, kernel.File("kernel.config")).
 		WithFile(bundle.BusyboxConfig, busybox.File("busybox.config")).
 		WithFile(bundle.Initramfs, initramfs)
+	names := slices.Clone(bundle.Outputs)
+	var ukiInfo *bundle.UKIInfo
+	if cfg.Profile.UKI {
+		var uki *dagger.File
+		if err := st.run(ctx, "uki", stages.StepUKI, func(ctx context.Context) error {
+			uki, ukiInfo, err = buildUKI(ctx, c, tc, kernel.File("bzImage"), initramfs, cfg)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		if cfg.SecureBoot != nil {
+			if err := st.run(ctx, "uki sign", stages.StepUKISign, func(ctx context.Context) error {
+				uki, err = signUKI(ctx, c, tc, uki, ukiInfo, cfg)
+				return err
+			}); err != nil {
+				return nil, err
+			}
+		}
+		sized[bundle.UKI] = uki
+		outputs = outputs.WithFile(bundle.UKI, uki)
+		names = append(names, bundle.UKI)
+	}
+	// Sizes are deterministic bytes: an output over its profile's budget
+	// fails the build before anything is exported.
+	if err := st.run(ctx, "budgets", "", func(ctx context.Context) error {
+		return checkBudgets(ctx, cfg.Profile, sized)
+	}); err != nil {
+		return nil, err
+	}
 
 	info := &bundle.Info{
 		SchemaVersion:   1,
@@ -194,9 +227,10 @@ func run(ctx context.Context, cfg Config, st stager, log io.Writer) (*bundle.Inf
 		Sources:         cfg.Sources,
 		Toolchain:       toolchain,
 		Patches:         cfg.Profile.Patches,
+		UKI:             ukiInfo,
 	}
 	if err := st.run(ctx, "export", "", func(ctx context.Context) error {
-		return export(ctx, outputs, info, patchesDir, cfg.OutDir)
+		return export(ctx, outputs, names, info, patchesDir, cfg.OutDir)
 	}); err != nil {
 		return nil, err
 	}
@@ -266,7 +300,7 @@ func imageDigest(ref string) string {
 // out. The files are first exported into a staging directory beside out
 // and only renamed into place once every one is complete, SHA256SUMS last,
 // so a failed build never leaves a half-written bundle.
-func export(ctx context.Context, outputs *dagger.Directory, info *bundle.Info, patchesDir, out string) error {
+func export(ctx context.Context, outputs *dagger.Directory, names []string, info *bundle.Info, patchesDir, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -289,7 +323,7 @@ func export(ctx context.Context, outputs *dagger.Directory, info *bundle.Info, p
 	if err := os.WriteFile(filepath.Join(staging, sbom.File), b, 0o644); err != nil {
 		return err
 	}
-	files := append(append([]string{}, bundle.Outputs...), sbom.File)
+	files := append(slices.Clone(names), sbom.File)
 	if err := info.Describe(staging, files); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"rambox/bundle"
@@ -21,8 +22,21 @@ const BudgetsFile = "budgets.json"
 const Busybox = "busybox"
 
 // Budgeted are the outputs every profile budgets, in the order they are
-// checked and reported.
+// checked and reported. A profile that builds a UKI budgets bundle.UKI
+// too, after them (Profile.Budgeted).
 var Budgeted = []string{bundle.Kernel, bundle.Initramfs, Busybox}
+
+// budgeted is Budgeted, and bundle.UKI when uki.
+func budgeted(uki bool) []string {
+	names := slices.Clone(Budgeted)
+	if uki {
+		names = append(names, bundle.UKI)
+	}
+	return names
+}
+
+// Budgeted are the outputs p budgets, in order.
+func (p *Profile) Budgeted() []string { return budgeted(p.UKI) }
 
 // ErrOverBudget is wrapped by the error of an output larger than its budget.
 var ErrOverBudget = errors.New("over its budget")
@@ -31,8 +45,8 @@ var ErrOverBudget = errors.New("over its budget")
 type Budgets map[string]int64
 
 // loadBudgets reads and validates a profile's budgets.json: a budget for
-// each of Budgeted, positive, and nothing else.
-func loadBudgets(file string) (Budgets, error) {
+// each of budgeted(uki), positive, and nothing else.
+func loadBudgets(file string, uki bool) (Budgets, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -43,7 +57,8 @@ func loadBudgets(file string) (Budgets, error) {
 	}
 	var errs []error
 	known := map[string]bool{}
-	for _, name := range Budgeted {
+	names := budgeted(uki)
+	for _, name := range names {
 		known[name] = true
 		if n, ok := bud[name]; !ok {
 			errs = append(errs, fmt.Errorf("%s: no budget for %s", file, name))
@@ -53,7 +68,7 @@ func loadBudgets(file string) (Budgets, error) {
 	}
 	for name := range bud {
 		if !known[name] {
-			errs = append(errs, fmt.Errorf("%s: %q is not a budgeted output (budgeted: %v)", file, name, Budgeted))
+			errs = append(errs, fmt.Errorf("%s: %q is not a budgeted output of this profile (budgeted: %v)", file, name, names))
 		}
 	}
 	if len(errs) > 0 {
@@ -69,11 +84,18 @@ func (p *Profile) CheckSizes(sizes map[string]int64) error {
 	return checkSizes(p.Name, filepath.Join(p.Dir, BudgetsFile), p.Budgets, sizes)
 }
 
+// budgetOrder is the order of budgets' outputs: Budgeted, then bundle.UKI
+// when it has one (loadBudgets allowed it only for a UKI profile).
+func budgetOrder(budgets Budgets) []string {
+	_, uki := budgets[bundle.UKI]
+	return budgeted(uki)
+}
+
 // checkSizes is CheckSizes for the profile named profile, whose budgets
 // were read from file.
 func checkSizes(profile, file string, budgets Budgets, sizes map[string]int64) error {
 	var errs []error
-	for _, name := range Budgeted {
+	for _, name := range budgetOrder(budgets) {
 		budget, ok := budgets[name]
 		if !ok {
 			errs = append(errs, fmt.Errorf("%s: no budget in profile %s (%s)", name, profile, file))

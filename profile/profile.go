@@ -33,6 +33,24 @@ type Profile struct {
 	// Compression is the initramfs's (profile.env INITRAMFS_COMPRESSION,
 	// default gzip); the fragment holds its kernel decompressor.
 	Compression initramfs.Compression
+	// UKI says the profile builds bundle.UKI, the unified kernel image.
+	// It is true exactly when the fragment sets CONFIG_EFI_STUB=y: the
+	// stub starts the kernel as an EFI image, so a kernel without it
+	// (2.6.39 has none) cannot be in a UKI, and one with it always can.
+	UKI bool
+}
+
+// UKIOption is the kernel option a profile's UKI output follows.
+const UKIOption = "EFI_STUB"
+
+// buildsUKI reports whether fragment sets UKIOption=y.
+func buildsUKI(fragment []kconfig.Option) bool {
+	for _, o := range fragment {
+		if o.Symbol == UKIOption {
+			return o.Value == "y"
+		}
+	}
+	return false
 }
 
 // ErrUnknown is returned for a profile name with no directory.
@@ -96,7 +114,8 @@ func Load(root, name string) (*Profile, error) {
 			errs = append(errs, err)
 		}
 	}
-	if p.Budgets, err = loadBudgets(filepath.Join(dir, BudgetsFile)); err != nil {
+	p.UKI = buildsUKI(p.Fragment)
+	if p.Budgets, err = loadBudgets(filepath.Join(dir, BudgetsFile), p.UKI); err != nil {
 		errs = append(errs, err)
 	}
 	patches, _ := filepath.Glob(filepath.Join(dir, "patches", "*.patch"))

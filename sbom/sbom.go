@@ -157,6 +157,17 @@ func Generate(in Input) (*Document, error) {
 		}
 		outputFiles[name] = b
 	}
+	// Optional outputs are listed when the bundle has them.
+	for _, name := range bundle.Optional {
+		if _, err := fs.Stat(in.Outputs, name); err != nil {
+			continue
+		}
+		b, err := read(in.Outputs, name)
+		if err != nil {
+			return nil, err
+		}
+		outputFiles[name] = b
+	}
 	versions := map[string]string{}
 	var err error
 	if versions["linux"], err = KernelVersion(outputFiles[bundle.KernelConfig]); err != nil {
@@ -228,6 +239,11 @@ func Generate(in Input) (*Document, error) {
 		{bundle.Initramfs, "ARCHIVE", "SPDXRef-Package-busybox", "CONTAINS"},
 		{bundle.KernelConfig, "TEXT", "SPDXRef-Package-linux", "BUILD_DEPENDENCY_OF"},
 		{bundle.BusyboxConfig, "TEXT", "SPDXRef-Package-busybox", "BUILD_DEPENDENCY_OF"},
+	}
+	if _, ok := outputFiles[bundle.UKI]; ok {
+		// The UKI holds bzImage and the initramfs (and Debian's systemd-stub,
+		// part of the toolchain).
+		outputs = append(outputs, struct{ name, purpose, related, relType string }{bundle.UKI, "BINARY", "SPDXRef-Package-linux", "GENERATED_FROM"})
 	}
 	for _, o := range outputs {
 		id := "SPDXRef-File-" + spdxIDPart(o.name)

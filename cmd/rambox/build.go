@@ -63,6 +63,8 @@ func runBuild(args []string) error {
 		timings     = fs.String("timings", "", "write each stage's seconds to this JSON `file`")
 		logFile     = fs.String("log", "", "write the engine's whole log to this `file` (default: beside --out, OUT.engine.log)")
 		verbose     = fs.Bool("verbose", false, "also stream the engine's whole log to stderr")
+		sbKey       = fs.String("secureboot-key", "", "sign the UKI for UEFI Secure Boot with this PEM private key `file` (unencrypted; with --secureboot-cert)")
+		sbCert      = fs.String("secureboot-cert", "", "PEM certificate `file` of --secureboot-key, the one the machines' db holds")
 		overrides   multiFlag
 		mirrors     multiFlag
 	)
@@ -117,6 +119,10 @@ func runBuild(args []string) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	secureBoot, err := secureBootFlags(*sbKey, *sbCert, prof)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
@@ -166,6 +172,7 @@ func runBuild(args []string) error {
 		Repro:         repro,
 		Timezone:      *timezone,
 		KernelCmdline: *cmdline,
+		SecureBoot:    secureBoot,
 		OutDir:        *out,
 		Log:           engineLog,
 		LogFile:       *logFile,
@@ -184,6 +191,26 @@ func runBuild(args []string) error {
 		fmt.Printf("%s  %s/%s (%d bytes)\n", f.SHA256, *out, f.Name, f.Size)
 	}
 	return nil
+}
+
+// secureBootFlags reads --secureboot-key and --secureboot-cert: both or
+// neither, and only for a profile that builds a UKI.
+func secureBootFlags(key, cert string, prof *profile.Profile) (*pipeline.SecureBoot, error) {
+	switch {
+	case key == "" && cert == "":
+		return nil, nil
+	case key == "":
+		return nil, fmt.Errorf("--secureboot-cert %s needs --secureboot-key (the private key that signs the UKI)", cert)
+	case cert == "":
+		return nil, fmt.Errorf("--secureboot-key %s needs --secureboot-cert (its certificate)", key)
+	case prof != nil && !prof.UKI:
+		return nil, fmt.Errorf("--secureboot-key: profile %s builds no UKI (its fragment does not set CONFIG_%s=y)", prof.Name, profile.UKIOption)
+	}
+	sb, err := pipeline.LoadSecureBoot(key, cert)
+	if err != nil {
+		return nil, fmt.Errorf("--secureboot-key %s, --secureboot-cert %s: %w", key, cert, err)
+	}
+	return sb, nil
 }
 
 // stageView returns how the build's stages are shown on w, and a stop to

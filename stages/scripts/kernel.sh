@@ -8,6 +8,12 @@
 # pristine, configuring never unpacks again, and build keeps its objects in
 # $KOBJ (a cache volume), so a small config change recompiles only what it
 # touches. Every path is fixed, so none differs between machines.
+# A fragment change reruns configure and build only, so neither does work
+# that unpack can do once: unpack compiles the Kconfig tools into $KCONF,
+# and build leaves .config to kbuild's own syncconfig (each Kconfig run
+# costs ~1-3 s here: it parses every Kconfig file and probes the compiler
+# some 60 times). Each step prints how long its phases took
+# ("kernel: PHASE took N ms"), for the engine log and the bench.
 # PROFILE_DIR holds fragment.config and profile.env (CONFIG_FINISH,
 # MAKE_VARS); PATCHES_DIR holds *.patch, applied in name order.
 # Reproducibility inputs come from the environment: SOURCE_DATE_EPOCH,
@@ -23,6 +29,14 @@ export KBUILD_BUILD_HOST="${KBUILD_BUILD_HOST:-rambox}"
 export KBUILD_BUILD_VERSION="${KBUILD_BUILD_VERSION:-1}"
 export LC_ALL=C TZ=UTC
 
+# phase NAME CMD...: runs CMD and prints how long it took.
+phase() {
+	_name=$1 _t0=$(date +%s%N)
+	shift
+	"$@"
+	echo "kernel: $_name took $((($(date +%s%N) - _t0) / 1000000)) ms"
+}
+
 case "$1" in
 unpack)
 	archive=$2 patches=$3
@@ -34,15 +48,22 @@ unpack)
 		echo "kernel: applying $(basename "$p")"
 		patch -d "$KSRC" -p1 --quiet --forward < "$p"
 	done
+	# Compiles fixdep and the Kconfig tools into $KCONF (its .config is
+	# thrown away), so configure, which reruns on every fragment change,
+	# finds them built.
+	phase kconfig-tools make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 allnoconfig
+	rm -f "$KCONF/.config" "$KCONF/.config.old"
 	;;
 configure)
 	profile=$2
 	echo "rambox-stage: kernel configure"
-	rm -rf "$KCONF" && mkdir -p "$KCONF"
+	# allnoconfig writes .config from the fragment alone: no earlier
+	# .config is read, so the tools unpack left are all that is reused.
+	rm -f "$KCONF/.config" "$KCONF/.config.old"
 	cp "$profile/profile.env" "$KCONF/.rambox-profile.env"
 	. "$profile/profile.env"
-	make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 KCONFIG_ALLCONFIG="$profile/fragment.config" allnoconfig
-	make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 "$CONFIG_FINISH" </dev/null
+	phase allnoconfig make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 KCONFIG_ALLCONFIG="$profile/fragment.config" allnoconfig
+	phase "$CONFIG_FINISH" make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 "$CONFIG_FINISH" </dev/null
 	;;
 build)
 	out=$2
@@ -50,12 +71,15 @@ build)
 	. "$KCONF/.rambox-profile.env"
 	mkdir -p "$KOBJ"
 	# Replace the config only when it changed, so an unchanged config keeps
-	# every object up to date.
+	# every object up to date. configure's .config is final (its finisher
+	# ran), so it is not finished again here: a new .config is newer than
+	# include/config/auto.conf, and kbuild's syncconfig (silentoldconfig
+	# before 4.19) then updates auto.conf and the per-option stamps that
+	# decide which objects recompile.
 	cmp -s "$KCONF/.config" "$KOBJ/.config" 2>/dev/null || cp "$KCONF/.config" "$KOBJ/.config"
-	make -s -C "$KSRC" O="$KOBJ" ARCH=x86_64 "$CONFIG_FINISH" </dev/null
 	# shellcheck disable=SC2086 # MAKE_VARS is a list of VAR=value words
-	make -s -C "$KSRC" O="$KOBJ" ARCH=x86_64 -j"$(nproc)" ${MAKE_VARS:-} \
-		KCFLAGS="-fmacro-prefix-map=$KSRC/= -fmacro-prefix-map=$KOBJ/=" bzImage
+	phase make make -s -C "$KSRC" O="$KOBJ" ARCH=x86_64 -j"$(nproc)" ${MAKE_VARS:-} \
+		KCFLAGS="-fmacro-prefix-map=$KSRC/= -fmacro-prefix-map=$KOBJ/=" bzImage </dev/null
 	mkdir -p "$out"
 	cp "$KOBJ/arch/x86/boot/bzImage" "$out/bzImage"
 	cp "$KOBJ/.config" "$out/kernel.config"

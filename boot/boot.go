@@ -48,15 +48,15 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 
 	var vars string
-	if p.Firmware == FirmwareOVMF {
+	if _, template, ok := ovmfImages(p.Firmware); ok {
 		dir, err := os.MkdirTemp("", "rambox-boot-ovmf-")
 		if err != nil {
 			return nil, err
 		}
 		defer os.RemoveAll(dir)
-		vars = filepath.Join(dir, filepath.Base(OVMFVars))
-		if err := copyFile(OVMFVars, vars); err != nil {
-			return nil, fmt.Errorf("--firmware ovmf: copying the variable store: %w", err)
+		vars = filepath.Join(dir, filepath.Base(template))
+		if err := copyFile(template, vars); err != nil {
+			return nil, fmt.Errorf("--firmware %s: copying the variable store: %w", p.Firmware, err)
 		}
 	}
 

@@ -64,11 +64,13 @@ func TestValidate(t *testing.T) {
 		{"every problem at once", Options{TFTPRoot: both, NIC: "rtl8139", Net: "tap", MAC: "08:00:07:26:c0", Timeout: -time.Second, MemoryMB: 8, AppendExtra: []string{"a\nb"}},
 			[]string{`--nic: "rtl8139" is not virtio or e1000`, `--net: "tap" is not user or netns`, `--mac: "08:00:07:26:c0" is not a MAC`, "--timeout: -1s is negative", "--memory: 8 MiB", "--append-extra: "}},
 		{"firmware and NIC ROM", Options{TFTPRoot: both, Firmware: "coreboot", NICROM: "pxe"},
-			[]string{`--firmware: "coreboot" is not seabios or ovmf`, `--nic-rom: "pxe" is not ipxe or none`}},
+			[]string{`--firmware: "coreboot" is not seabios, ovmf or ovmf-secureboot`, `--nic-rom: "pxe" is not ipxe or none`}},
 		{"no NIC ROM under SeaBIOS", Options{TFTPRoot: both, NICROM: NICROMNone}, []string{"--nic-rom: none leaves SeaBIOS without any network boot code"}},
 		{"no NIC ROM with e1000", Options{Netns: ns, Firmware: FirmwareOVMF, NICROM: NICROMNone, NIC: "e1000"}, []string{"--nic-rom: none with --nic e1000: OVMF has a driver for virtio only"}},
 		{"ovmf on rambox boot's own servers", Options{TFTPRoot: both, Firmware: FirmwareOVMF}, []string{"--firmware: ovmf boots EFI programs"}},
 		{"caller's namespace, ovmf, no NIC ROM", Options{Netns: ns, Firmware: FirmwareOVMF, NICROM: NICROMNone}, nil},
+		{"caller's namespace, ovmf with Secure Boot", Options{Netns: ns, Firmware: FirmwareOVMFSecureBoot, NICROM: NICROMNone}, nil},
+		{"ovmf with Secure Boot on rambox boot's own servers", Options{TFTPRoot: both, Firmware: FirmwareOVMFSecureBoot}, []string{"--firmware: ovmf-secureboot boots EFI programs"}},
 		{"caller's namespace, unknown MAC", Options{Netns: ns, Inventory: inventory, MAC: "02:00:00:00:00:01"}, nil},
 		{"caller's namespace serves itself", Options{Netns: ns, TFTPRoot: both, Net: NetUser, AppendExtra: []string{"w"}},
 			[]string{"--tftp-root: set with a namespace of the caller's", "--append-extra: needs rambox boot's own TFTP server", "--net: user with a namespace of the caller's"}},
@@ -143,6 +145,8 @@ func TestQEMUArgs(t *testing.T) {
 			"-machine accel=tcg -m 256 -nographic -no-reboot " + ovmfDrives + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=08:00:07:26:c0:a5,bootindex=1"},
 		{"ovmf, no NIC ROM: the firmware's own PXE", Options{Firmware: FirmwareOVMF, NICROM: NICROMNone, Netns: &Netns{name: "ns1"}, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
 			"-machine accel=tcg -m 256 -nographic -no-reboot " + ovmfDrives + "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=08:00:07:26:c0:a5,bootindex=1,romfile="},
+		{"ovmf with Secure Boot: q35 with SMM, flash writable from SMM only", Options{Firmware: FirmwareOVMFSecureBoot, NICROM: NICROMNone, Netns: &Netns{name: "ns1"}, Inventory: inventory}, func(p *plan) string { return tapNetdev(tapDev) },
+			"-machine q35,smm=on,accel=tcg -m 256 -nographic -no-reboot -drive if=pflash,format=raw,unit=0,readonly=on,file=" + OVMFSecureBootCode + " -drive if=pflash,format=raw,unit=1,file=/run/x/OVMF_VARS_4M.fd -global driver=cfi.pflash01,property=secure,value=on -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=08:00:07:26:c0:a5,bootindex=1,romfile="},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

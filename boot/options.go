@@ -48,6 +48,12 @@ var nicModels = map[string]string{
 const (
 	FirmwareSeaBIOS = "seabios" // QEMU's default BIOS
 	FirmwareOVMF    = "ovmf"    // UEFI (Debian's ovmf), no Secure Boot
+	// FirmwareOVMFSecureBoot is UEFI with Secure Boot enforced: Debian's
+	// secboot build with the snakeoil variable store, whose PK, KEK and
+	// db hold OVMFSnakeoilCert. It starts only EFI programs signed by
+	// that key (the test bundles' UKI); Debian's ipxe.efi, syslinux.efi
+	// and an unsigned bzImage are refused.
+	FirmwareOVMFSecureBoot = "ovmf-secureboot"
 )
 
 // NIC boot ROMs (--nic-rom).
@@ -67,7 +73,29 @@ const (
 var (
 	OVMFCode = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 	OVMFVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+	// The Secure Boot build (SMM, so that only the firmware can write
+	// the authenticated variables) and the store with the snakeoil key
+	// enrolled as PK, KEK and db, Secure Boot on.
+	OVMFSecureBootCode = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+	OVMFSecureBootVars = "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd"
+	// OVMFSnakeoilCert is the certificate enrolled in OVMFSecureBootVars;
+	// its key, OVMFSnakeoilKey (PEM, passphrase "snakeoil"), signs what
+	// that firmware trusts.
+	OVMFSnakeoilCert = "/usr/share/ovmf/PkKek-1-snakeoil.pem"
+	OVMFSnakeoilKey  = "/usr/share/ovmf/PkKek-1-snakeoil.key"
 )
+
+// ovmfImages are the firmware image and variable store template of a
+// UEFI firmware; ok is false for a BIOS one.
+func ovmfImages(firmware string) (code, vars string, ok bool) {
+	switch firmware {
+	case FirmwareOVMF:
+		return OVMFCode, OVMFVars, true
+	case FirmwareOVMFSecureBoot:
+		return OVMFSecureBootCode, OVMFSecureBootVars, true
+	}
+	return "", "", false
+}
 
 // DefaultMAC is QEMU's own default MAC, used in user mode without an
 // inventory.
@@ -92,7 +120,7 @@ const (
 type Options struct {
 	TFTPRoot    string        // laid out by `rambox pull` (pxelinux.0, ldlinux.c32, pxelinux.cfg/, bzImage, initramfs)
 	NIC         string        // virtio or e1000
-	Firmware    string        // seabios or ovmf
+	Firmware    string        // seabios, ovmf or ovmf-secureboot
 	NICROM      string        // ipxe (QEMU's own) or none (OVMF's native PXE; virtio only)
 	MAC         string        // the client's MAC; default: first inventory node's, else DefaultMAC
 	Net         string        // user or netns
@@ -218,17 +246,18 @@ func (o Options) plan() (*plan, error) {
 	}
 	switch o.Firmware {
 	case FirmwareSeaBIOS:
-	case FirmwareOVMF:
+	case FirmwareOVMF, FirmwareOVMFSecureBoot:
 		if o.Netns == nil {
-			bad("firmware", "ovmf boots EFI programs, and rambox boot's own servers hand out the TFTP root's pxelinux.0, a BIOS one: boot UEFI clients from a server that hands out ipxe.efi (a namespace of the caller's, Options.Netns)")
+			bad("firmware", "%s boots EFI programs, and rambox boot's own servers hand out the TFTP root's pxelinux.0, a BIOS one: boot UEFI clients from a server that hands out ipxe.efi or a UKI (a namespace of the caller's, Options.Netns)", o.Firmware)
 		}
-		for _, f := range []string{OVMFCode, OVMFVars} {
+		code, vars, _ := ovmfImages(o.Firmware)
+		for _, f := range []string{code, vars} {
 			if _, err := os.Stat(f); err != nil {
-				bad("firmware", "ovmf needs %s (Debian package ovmf): %v", f, err)
+				bad("firmware", "%s needs %s (Debian package ovmf): %v", o.Firmware, f, err)
 			}
 		}
 	default:
-		bad("firmware", "%q is not seabios or ovmf", o.Firmware)
+		bad("firmware", "%q is not seabios, ovmf or ovmf-secureboot", o.Firmware)
 	}
 	switch o.NICROM {
 	case NICROMiPXE:

@@ -22,21 +22,31 @@ import (
 // and -no-reboot so the guest's `reboot -f` ends the run. vars is the
 // run's own copy of OVMF's variable store (ovmf only).
 func qemuArgs(p *plan, netdev, vars string) []string {
+	machine := "accel=tcg"
+	if p.Firmware == FirmwareOVMFSecureBoot {
+		// The Secure Boot build keeps its variables behind SMM, which
+		// QEMU has on q35 only; without smm=on it stops at power-on.
+		machine = "q35,smm=on,accel=tcg"
+	}
 	args := []string{
-		"-machine", "accel=tcg",
+		"-machine", machine,
 		"-m", strconv.Itoa(p.MemoryMB),
 		"-nographic", "-no-reboot",
 	}
 	nic := fmt.Sprintf("%s,netdev=n0,mac=%s", p.model, p.mac)
-	switch p.Firmware {
-	case FirmwareSeaBIOS:
-		args = append(args, "-boot", "n")
-	case FirmwareOVMF:
+	if code, _, ok := ovmfImages(p.Firmware); ok {
 		// OVMF ignores -boot; it follows the devices' bootindex.
 		args = append(args,
-			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+qemuEscape(OVMFCode),
+			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+qemuEscape(code),
 			"-drive", "if=pflash,format=raw,unit=1,file="+qemuEscape(vars))
+		if p.Firmware == FirmwareOVMFSecureBoot {
+			// Only code running in SMM may write the flash: the guest
+			// OS cannot rewrite db or turn Secure Boot off.
+			args = append(args, "-global", "driver=cfi.pflash01,property=secure,value=on")
+		}
 		nic += ",bootindex=1"
+	} else {
+		args = append(args, "-boot", "n")
 	}
 	if p.NICROM == NICROMNone {
 		nic += ",romfile="

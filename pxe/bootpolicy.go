@@ -13,6 +13,8 @@ type BootPolicy struct {
 	// mac; with mac nil, the URL for any client, which iPXE expands to
 	// its own (unknown clients).
 	ScriptURL func(mac net.HardwareAddr) string
+	// UKIName is the TFTP name of the UKI of the node with MAC mac.
+	UKIName func(mac net.HardwareAddr) string
 }
 
 // BootRule is one row: what a client of these architectures, iPXE or not,
@@ -28,6 +30,8 @@ type BootRule struct {
 	File string
 	// Script: the file is the node's iPXE script (ScriptURL).
 	Script bool
+	// UKI: the file is the node's UKI over TFTP (UKIName).
+	UKI bool
 }
 
 // fileFor is the boot file r gives the node with MAC mac (nil: an unknown
@@ -35,6 +39,9 @@ type BootRule struct {
 func (p *BootPolicy) fileFor(r BootRule, mac net.HardwareAddr) string {
 	if r.Script {
 		return p.ScriptURL(mac)
+	}
+	if r.UKI {
+		return p.UKIName(mac)
 	}
 	return r.File
 }

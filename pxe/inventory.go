@@ -55,6 +55,13 @@ const (
 	BootIPXE BootMethod = "ipxe"
 	// BootPxelinux is the seed's chain: pxelinux.0 over TFTP all the way.
 	BootPxelinux BootMethod = "pxelinux"
+	// BootUKI boots the bundle's unified kernel image (rambox.efi) on
+	// UEFI clients: loaded by the firmware itself (PXE over TFTP, or UEFI
+	// HTTP boot), so that under Secure Boot the firmware checks its
+	// signature, or chained from iPXE. BIOS clients boot as BootIPXE.
+	// Under Secure Boot the UKI runs its own signed command line: the
+	// node's hostname, static_ip and cmdline do not reach it.
+	BootUKI BootMethod = "uki"
 )
 
 // inventoryFile is nodes.yaml as written; validate turns it into an
@@ -222,10 +229,10 @@ func (f *inventoryFile) validate() (*Inventory, error) {
 		switch m := BootMethod(nf.Boot); m {
 		case "":
 			n.Boot = BootIPXE
-		case BootIPXE, BootPxelinux:
+		case BootIPXE, BootPxelinux, BootUKI:
 			n.Boot = m
 		default:
-			bad(who, "boot", "%q is neither %q nor %q", nf.Boot, BootPxelinux, BootIPXE)
+			bad(who, "boot", "%q is not %q, %q or %q", nf.Boot, BootPxelinux, BootIPXE, BootUKI)
 		}
 		if strings.ContainsAny(n.Cmdline, "\n\"") {
 			bad(who, "cmdline", "must be one line without double quotes")

@@ -38,3 +38,31 @@ func TestIPXEScript(t *testing.T) {
 		}
 	}
 }
+
+func TestIPXEUKIScript(t *testing.T) {
+	p := Paths{Kernel: "http://10.0.0.1:8080/bundles/ab12/bzImage", Initramfs: "http://10.0.0.1:8080/bundles/ab12/initramfs.cpio.gz"}
+	uki := "http://10.0.0.1:8080/bundles/ab12/rambox.efi"
+	got, err := IPXEUKIScript(p, uki, "rw ip=dhcp")
+	want := "#!ipxe\n" +
+		"iseq ${platform} efi && goto uki ||\n" +
+		"kernel http://10.0.0.1:8080/bundles/ab12/bzImage initrd=initramfs.cpio.gz rw ip=dhcp\n" +
+		"initrd http://10.0.0.1:8080/bundles/ab12/initramfs.cpio.gz\n" +
+		"boot\n" +
+		":uki\n" +
+		"chain http://10.0.0.1:8080/bundles/ab12/rambox.efi rw ip=dhcp\n"
+	if err != nil || got != want {
+		t.Errorf("IPXEUKIScript(%q) = %q, %v, want %q", "rw ip=dhcp", got, err, want)
+	}
+	for _, tc := range []struct {
+		cmdline string
+		want    error
+	}{
+		{"rw\nshell", ErrCmdlineControl},
+		{"rw x=${platform}", ErrCmdlineExpansion},
+	} {
+		got, err := IPXEUKIScript(p, uki, tc.cmdline)
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), fmt.Sprintf("%q", tc.cmdline)) {
+			t.Errorf("IPXEUKIScript(%q) = %q, %v, want %v naming the command line", tc.cmdline, got, err, tc.want)
+		}
+	}
+}

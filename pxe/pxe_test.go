@@ -117,7 +117,7 @@ func TestInventoryErrors(t *testing.T) {
 			i.Server.AllowUnknown = true
 		}, "server: allow_unknown: true, but there is no range"},
 		{"no nodes", func(i *inventoryFile) { i.Nodes = nil }, "nodes: none listed"},
-		{"bad boot", func(i *inventoryFile) { i.Nodes[0].Boot = "grub" }, `node "a": boot: "grub" is neither "pxelinux" nor "ipxe"`},
+		{"bad boot", func(i *inventoryFile) { i.Nodes[0].Boot = "grub" }, `node "a": boot: "grub" is not "pxelinux", "ipxe" or "uki"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -76,9 +76,11 @@ func (o *observer) dhcp(e dhcp.Exchange) {
 }
 
 // transfer records one file served completely (HTTP 200/206, or a TFTP
-// transfer acknowledged to its end). A kernel fetched from a bundle's
-// digest path is what the client was given: the digest its report must
-// name.
+// transfer acknowledged to its end). A kernel or UKI fetched from a
+// bundle's digest path, or a node's UKI (bootfs.UKIName), is what the
+// client was given: the digest its report must name. The View asked is
+// the one serving when the transfer ended; a node's UKI name is the one
+// name whose bundle a switch during its transfer could change.
 func (o *observer) transfer(proto string, client netip.Addr, name string, size int64) {
 	name = strings.TrimPrefix(name, "/")
 	o.metrics.Transfer(proto, name, size)
@@ -90,23 +92,27 @@ func (o *observer) transfer(proto string, client netip.Addr, name string, size i
 	if err := o.store.File(mac, node, name, now); err != nil {
 		o.log.Error("record store", "mac", mac.String(), "err", err)
 	}
-	if d, ok := kernelDigest(name); ok {
+	if d, ok := o.given(name); ok {
 		if err := o.store.Given(mac, node, d.String(), now); err != nil {
 			o.log.Error("record store", "mac", mac.String(), "err", err)
 		}
 	}
 }
 
-// kernelDigest is the bundle digest of a kernel's digest path,
-// bundles/<hex>/bzImage.
-func kernelDigest(name string) (digest.Digest, bool) {
+// given is the digest a client loading name boots: named by a digest
+// path, bundles/<hex>/bzImage or rambox.efi, or for a node's UKI, by the
+// View serving.
+func (o *observer) given(name string) (digest.Digest, bool) {
 	dir, file := path.Split(name)
 	hex := strings.TrimPrefix(strings.TrimSuffix(dir, "/"), tftproot.BundlesDir+"/")
-	if file != bundle.Kernel || bootfs.BundlePath(hex, file) != name {
-		return "", false
+	if (file == bundle.Kernel || file == bundle.UKI) && bootfs.BundlePath(hex, file) == name {
+		d := digest.NewDigestFromEncoded(digest.SHA256, hex)
+		return d, d.Validate() == nil
 	}
-	d := digest.NewDigestFromEncoded(digest.SHA256, hex)
-	return d, d.Validate() == nil
+	if v := o.rec.cur.Load(); v != nil {
+		return v.UKIDigest(name)
+	}
+	return "", false
 }
 
 // reported is called with a node's record once its report is stored:

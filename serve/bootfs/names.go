@@ -18,6 +18,13 @@ const (
 	DefaultConfig = "default"
 	// ScriptExt ends every script's name.
 	ScriptExt = ".ipxe"
+	// UKIDir holds <mac>.efi, the UKI of each node that boots one
+	// (boot: uki), for the boot file DHCP names: DHCP answers from the
+	// inventory and knows no digests, and a UKI is one file, so a client
+	// cannot mix two bundles through it.
+	UKIDir = "uki"
+	// UKIExt ends every UKI's name.
+	UKIExt = ".efi"
 )
 
 // LoaderFiles are the boot loaders a View serves at its root.
@@ -32,6 +39,12 @@ var DefaultLoaderDirs = append(append([]string(nil), tftproot.DefaultBootloaderD
 // ipxe/<mac>.ipxe, the MAC lower-case and colon-separated.
 func ScriptName(mac net.HardwareAddr) string {
 	return path.Join(ScriptDir, mac.String()+ScriptExt)
+}
+
+// UKIName is the name of the UKI of the node with MAC mac:
+// uki/<mac>.efi, the MAC lower-case and colon-separated.
+func UKIName(mac net.HardwareAddr) string {
+	return path.Join(UKIDir, mac.String()+UKIExt)
 }
 
 // DefaultScript is the iPXE script for clients not in the inventory.

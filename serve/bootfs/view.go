@@ -116,6 +116,9 @@ type View struct {
 	// pxelinux config and script.
 	unknown bool
 	scripts map[string]string // lower-case MAC -> its script's name
+	// ukis maps each node's UKIName to the digest of the bundle whose
+	// UKI it is.
+	ukis map[string]digest.Digest
 }
 
 // ErrUnknownNode is returned by Script for a MAC not in the inventory
@@ -143,6 +146,7 @@ func New(s Serving, inv *pxe.Inventory, l Loaders, o Options) (*View, error) {
 		files:   map[string]*file{},
 		unknown: inv.Network.AllowUnknown && s.Unknown != "",
 		scripts: map[string]string{},
+		ukis:    map[string]digest.Digest{},
 	}
 	for name, data := range loaders {
 		v.add(name, data)
@@ -246,7 +250,12 @@ func (v *View) addConfigs(inv *pxe.Inventory, unknown digest.Digest, o Options) 
 			return fmt.Errorf("bootfs: node %q: bundle %s: %w", n.Name, d, err)
 		}
 		v.add(path.Join(tftproot.ConfigDir, h), []byte(c))
-		s, err := pxe.IPXEScript(http, cmdline)
+		var s string
+		if n.Boot == pxe.BootUKI {
+			s, err = v.addUKI(n, d, base, cmdline)
+		} else {
+			s, err = pxe.IPXEScript(http, cmdline)
+		}
 		if err != nil {
 			return fmt.Errorf("bootfs: node %q: bundle %s: %w", n.Name, d, err)
 		}
@@ -270,6 +279,31 @@ func (v *View) addConfigs(inv *pxe.Inventory, unknown digest.Digest, o Options) 
 	}
 	v.add(DefaultScript, []byte(s))
 	return nil
+}
+
+// ErrNoUKI is returned by New for a node that boots a UKI (boot: uki)
+// given a bundle without one.
+var ErrNoUKI = errors.New("has no " + bundle.UKI + " (build it from a profile with the EFI stub)")
+
+// addUKI serves bundle d's UKI as node n's UKIName and returns n's iPXE
+// script, which chains to the UKI's digest path under base.
+func (v *View) addUKI(n *pxe.Node, d digest.Digest, base, cmdline string) (string, error) {
+	uki, ok := v.bundles[d].Files[bundle.UKI]
+	if !ok {
+		return "", fmt.Errorf("boot %s: %w", pxe.BootUKI, ErrNoUKI)
+	}
+	name := UKIName(n.MAC)
+	v.add(name, uki)
+	v.ukis[name] = d
+	_, http := bootPaths(d, base)
+	return pxe.IPXEUKIScript(http, base+"/"+BundlePath(d.Encoded(), bundle.UKI), cmdline)
+}
+
+// UKIDigest is the digest of the bundle whose UKI the View serves as
+// name, a node's UKIName. (Digest paths name their bundle themselves.)
+func (v *View) UKIDigest(name string) (digest.Digest, bool) {
+	d, ok := v.ukis[name]
+	return d, ok
 }
 
 // add puts a copy of data in the View under name.

@@ -18,6 +18,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"rambox/bundle"
+	"rambox/pxe"
 	"rambox/serve/bootfs"
 	"rambox/serve/bootfs/bootfstest"
 	"rambox/tftproot"
@@ -305,5 +306,49 @@ func TestCurrent(t *testing.T) {
 		if got := c.Load(); got != v {
 			t.Errorf("Load() after Store(%s) = %s", v.Digests()[0], got.Digests()[0])
 		}
+	}
+}
+
+// A node that boots its bundle's UKI: the UKI's bytes under its UKIName
+// (whose bundle UKIDigest names), a script chaining to the UKI's digest
+// path; a bundle without a UKI is refused naming the node.
+func TestUKINode(t *testing.T) {
+	inv := bootfstest.Inventory(t, false)
+	inv.Nodes[0].Boot = pxe.BootUKI
+	f := bootfstest.Fetched("kernel A")
+	f.Files[bundle.UKI] = []byte("UKI of kernel A")
+	v, err := bootfs.New(bootfs.One(f, inv), inv, bootfstest.Loaders(t), bootfs.Options{HTTPBase: bootfstest.HTTPBase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac1, _ := net.ParseMAC(bootfstest.MAC1)
+	mac2, _ := net.ParseMAC(bootfstest.MAC2)
+	name := bootfs.UKIName(mac1)
+	if name != "uki/"+bootfstest.MAC1+".efi" {
+		t.Errorf("UKIName(%s) = %q", mac1, name)
+	}
+	got, err := fs.ReadFile(v.FS(), name)
+	if err != nil || string(got) != "UKI of kernel A" {
+		t.Errorf("ReadFile(%s) = %q, %v, want the bundle's UKI", name, got, err)
+	}
+	if d, ok := v.UKIDigest(name); !ok || d != f.Manifest.Digest {
+		t.Errorf("UKIDigest(%s) = %s, %v, want %s", name, d, ok, f.Manifest.Digest)
+	}
+	if _, err := fs.Stat(v.FS(), bootfs.UKIName(mac2)); err == nil {
+		t.Errorf("%s (an ipxe node) is served", bootfs.UKIName(mac2))
+	}
+	if d, ok := v.UKIDigest(bootfs.UKIName(mac2)); ok {
+		t.Errorf("UKIDigest(%s) = %s for an ipxe node", bootfs.UKIName(mac2), d)
+	}
+	script, err := v.Script(mac1)
+	wantChain := "chain " + bootfstest.HTTPBase + "/" + bootfs.BundlePath(f.Manifest.Digest.Encoded(), bundle.UKI) + " " + bootfstest.Cmdline
+	if err != nil || !strings.Contains(string(script), wantChain) {
+		t.Errorf("Script(%s) = %q, %v, want it to hold %q", mac1, script, err, wantChain)
+	}
+
+	delete(f.Files, bundle.UKI)
+	_, err = bootfs.New(bootfs.One(f, inv), inv, bootfstest.Loaders(t), bootfs.Options{HTTPBase: bootfstest.HTTPBase})
+	if !errors.Is(err, bootfs.ErrNoUKI) || !strings.Contains(err.Error(), `node "rambox01"`) {
+		t.Errorf("New with a UKI node and no UKI = %v, want %v naming the node", err, bootfs.ErrNoUKI)
 	}
 }

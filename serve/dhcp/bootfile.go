@@ -13,15 +13,15 @@ import (
 // ipxeUserClass is the user class (option 77) iPXE sends.
 const ipxeUserClass = "iPXE"
 
-// bootFile names the boot file for PXE and iPXE clients by the policy
-// (policy.go): siaddr and option 66 = the server, file and option 67 = the
-// file or the iPXE script URL. Other clients (the kernel's ip=dhcp) pass
+// bootFile names the boot file for PXE, iPXE and UEFI HTTP Boot clients
+// by the policy (policy.go): siaddr and option 66 = the server, file and
+// option 67 = the file or its URL. Other clients (the kernel's ip=dhcp) pass
 // unchanged. With required (proxy mode, which has nothing else to give),
 // a client the policy has no file for gets no reply.
 func bootFile(st *state, server netip.Addr, httpPort int, required bool) Handler {
 	return func(req, resp *dhcpv4.DHCPv4) (*dhcpv4.DHCPv4, bool) {
 		ipxe := slices.Contains(req.UserClass(), ipxeUserClass)
-		if !isPXE(req) && !ipxe {
+		if !isPXE(req) && !isHTTPBoot(req) && !ipxe {
 			if required {
 				return nil, true
 			}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/iana"
+
+	"rambox/pxe"
 )
 
 // Every arch (0, 7, 9) x iPXE or not x boot pxelinux or ipxe, in full and
@@ -122,5 +124,55 @@ func TestPXEClientUUIDEchoed(t *testing.T) {
 		if got := fmt.Sprintf("% x", resp.GetOneOption(dhcpv4.OptionClientMachineIdentifier)); got != fmt.Sprintf("% x", uuid) {
 			t.Errorf("%s: option 97 = %q, want %q", mode, got, fmt.Sprintf("% x", uuid))
 		}
+	}
+}
+
+// A uki node: its UKI straight from UEFI firmware (TFTP, or a URL for a
+// UEFI HTTP Boot client, which gets option 60 HTTPClient back), its script
+// once iPXE runs, undionly.kpxe on BIOS; HTTP Boot clients of other nodes
+// get ipxe.efi's URL. Full mode: proxyDHCP answers PXE clients only.
+func TestBootFileUKI(t *testing.T) {
+	base := "http://192.168.24.202:8080/"
+	uki := func(inv *pxe.Inventory) { inv.Nodes[0].Boot = pxe.BootUKI } // node1
+	httpClient := "HTTPClient:Arch:00016:UNDI:003001"
+	tests := []struct {
+		class string
+		arch  iana.Arch
+		ipxe  bool
+		node  string // node1 boots uki, node2 pxelinux
+		want  string
+		vc    string // option 60 of the reply
+	}{
+		{uefiPXE, iana.EFI_X86_64, false, node1, "uki/" + node1 + ".efi", "PXEClient"},
+		{uefiPXE, iana.EFI_BC, false, node1, "uki/" + node1 + ".efi", "PXEClient"},
+		{uefiPXE, iana.EFI_X86_64, true, node1, base + "ipxe/" + node1 + ".ipxe", "PXEClient"},
+		{biosPXE, iana.INTEL_X86PC, false, node1, "undionly.kpxe", "PXEClient"},
+		{biosPXE, iana.INTEL_X86PC, true, node1, base + "ipxe/" + node1 + ".ipxe", "PXEClient"},
+		{httpClient, iana.EFI_X86_64_HTTP, false, node1, base + "uki/" + node1 + ".efi", "HTTPClient"},
+		{httpClient, iana.EFI_X86_64_HTTP, false, node2, base + "ipxe.efi", "HTTPClient"},
+		{"HTTPClient:Arch:00019:UNDI:003001", iana.EFI_ARM64_HTTP, false, node1, "", ""},
+	}
+	s, _ := newServer(t, Full, inventory(t, uki))
+	for _, tc := range tests {
+		name := fmt.Sprintf("%s, arch %d, iPXE %v, node %s", tc.class, tc.arch, tc.ipxe, tc.node)
+		opts := []dhcpv4.Option{dhcpv4.OptClassIdentifier(tc.class), dhcpv4.OptClientArch(tc.arch)}
+		if tc.ipxe {
+			opts = append(opts, dhcpv4.OptUserClass("iPXE"))
+		}
+		resp := s.reply(ServerPort, discover(t, tc.node, opts...))
+		if resp == nil {
+			t.Errorf("%s: no reply", name)
+			continue
+		}
+		if resp.BootFileName != tc.want || resp.BootFileNameOption() != tc.want {
+			t.Errorf("%s: file %q, option 67 %q, want %q", name, resp.BootFileName, resp.BootFileNameOption(), tc.want)
+		}
+		if got := resp.ClassIdentifier(); got != tc.vc {
+			t.Errorf("%s: option 60 = %q, want %q", name, got, tc.vc)
+		}
+	}
+	p, _ := newServer(t, Proxy, inventory(t, uki))
+	if resp := p.reply(ServerPort, discover(t, node1, dhcpv4.OptClassIdentifier(httpClient), dhcpv4.OptClientArch(iana.EFI_X86_64_HTTP))); resp != nil {
+		t.Errorf("proxy mode answered a UEFI HTTP Boot client: %s", summary(resp))
 	}
 }

@@ -14,7 +14,9 @@ import (
 // Policy is the boot file policy (policy.go) for the generators of other
 // DHCP servers' configs (rambox kea-conf, dnsmasq-conf): the rows in
 // order, each with the architectures of its class, and the iPXE script
-// URLs on server:httpPort. BootFile and these configs read the same table.
+// URLs on server:httpPort. BootFile and these configs read the same table,
+// all but its UEFI HTTP Boot rows: such a client takes an offer only with
+// option 60 "HTTPClient" echoed, which these configs do not set up.
 func Policy(server netip.Addr, httpPort int) pxe.BootPolicy {
 	base := fmt.Sprintf("http://%s/", netip.AddrPortFrom(server, uint16(httpPort)))
 	// An unknown client asks for its own MAC's script too (serve's HTTP
@@ -28,8 +30,11 @@ func Policy(server netip.Addr, httpPort int) pxe.BootPolicy {
 			return base + unknown
 		}
 		return base + bootfs.ScriptName(mac)
-	}}
+	}, UKIName: func(mac net.HardwareAddr) string { return bootfs.UKIName(mac) }}
 	for _, r := range policy {
+		if r.arch == archUEFI64HTTP {
+			continue
+		}
 		var arches []uint16
 		for a, c := range archClasses {
 			if c == r.arch {
@@ -38,9 +43,12 @@ func Policy(server netip.Addr, httpPort int) pxe.BootPolicy {
 		}
 		slices.Sort(arches)
 		row := pxe.BootRule{Arches: arches, IPXE: r.ipxe, Boot: r.boot}
-		if r.file == scriptURL {
+		switch r.file {
+		case scriptURL:
 			row.Script = true
-		} else {
+		case ukiFile:
+			row.UKI = true
+		default:
 			row.File = r.file
 		}
 		p.Rules = append(p.Rules, row)

@@ -26,8 +26,11 @@ func newState(cfg *Config, inv *pxe.Inventory, l *leases) *state {
 			netOptions(st, cfg.ServerIP, cfg.LeaseTime),
 			pxeVendor,
 			bootFile(st, cfg.ServerIP, cfg.HTTPPort, false),
+			httpVendor,
 		)
 	case Proxy:
+		// proxyDHCP is PXE's (proxyReply answers PXE clients only): a
+		// UEFI HTTP Boot client needs serve as its DHCP server.
 		for _, port := range []int{ServerPort, PXEPort} {
 			st.chains[port] = Chain(
 				proxyReply(st, port),

@@ -121,6 +121,9 @@ func Parse(log []byte) (*Report, error) {
 	if len(r.Mounts) == 0 {
 		errs = append(errs, errors.New("selftest block lists no mounts"))
 	}
+	if sb, ok := r.Fields["secure_boot"]; ok && !validSecureBoot[sb] {
+		errs = append(errs, fmt.Errorf("selftest secure_boot=%q, want %s, %s or %s", sb, SecureBootOn, SecureBootOff, SecureBootUnknown))
+	}
 	if box, ok := r.Fields["result"]; ok {
 		if verdict, why := r.Verdict(); box != verdict {
 			errs = append(errs, fmt.Errorf("selftest result=%q but its fields say %s (%v)", box, verdict, why))
@@ -188,3 +191,19 @@ func (r *Report) Verdict() (result string, why error) {
 // Result is the verdict the box printed, or "" for a block from an /init
 // older than the result line (Parse has checked it against Verdict).
 func (r *Report) Result() string { return r.Fields["result"] }
+
+// Secure Boot states, as /init prints them in the block's secure_boot
+// line: what the kernel logged at boot ("secureboot: Secure boot
+// enabled" or "disabled", drivers/firmware/efi), unknown when it booted
+// without EFI (BIOS) or did not say.
+const (
+	SecureBootOn      = "on"
+	SecureBootOff     = "off"
+	SecureBootUnknown = "unknown"
+)
+
+var validSecureBoot = map[string]bool{SecureBootOn: true, SecureBootOff: true, SecureBootUnknown: true}
+
+// SecureBoot is the block's secure_boot (on, off or unknown; Parse has
+// checked it), or "" for a block from an /init older than that line.
+func (r *Report) SecureBoot() string { return r.Fields["secure_boot"] }

@@ -54,6 +54,7 @@ func TestParseRejects(t *testing.T) {
 		{"garbage line", strings.Replace(good, "version=1\n", "version=1\nKernel panic\n", 1), nil, `"Kernel panic" is not key=value`},
 		{"bad mount", strings.Replace(good, "mount.5=proc /proc proc", "mount.5=proc", 1), nil, "not 'device dir type'"},
 		{"future version", strings.Replace(good, "version=1\n", "version=2\n", 1), nil, `version "2"`},
+		{"bad secure_boot", strings.Replace(good, "version=1\n", "version=1\nsecure_boot=yes\n", 1), nil, `secure_boot="yes", want on, off or unknown`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,5 +82,26 @@ func TestParseToleratesNoise(t *testing.T) {
 	}
 	if r.Fields["hostname"] != "rambox" {
 		t.Errorf("hostname = %q, want rambox", r.Fields["hostname"])
+	}
+}
+
+// secure_boot is optional (blocks from older /inits lack it) and one of
+// on, off, unknown.
+func TestSecureBoot(t *testing.T) {
+	good := fixture(t, "cloud-kernel-direct.log")
+	for _, tc := range []struct{ line, want string }{
+		{"", ""},
+		{"secure_boot=on\n", SecureBootOn},
+		{"secure_boot=off\n", SecureBootOff},
+		{"secure_boot=unknown\n", SecureBootUnknown},
+	} {
+		r, err := Parse([]byte(strings.Replace(good, "version=1\n", "version=1\n"+tc.line, 1)))
+		if err != nil {
+			t.Errorf("Parse with %q: %v", tc.line, err)
+			continue
+		}
+		if got := r.SecureBoot(); got != tc.want {
+			t.Errorf("SecureBoot() with %q = %q, want %q", tc.line, got, tc.want)
+		}
 	}
 }

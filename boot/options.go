@@ -122,6 +122,9 @@ type Options struct {
 	NIC         string        // virtio or e1000
 	Firmware    string        // seabios, ovmf or ovmf-secureboot
 	NICROM      string        // ipxe (QEMU's own) or none (OVMF's native PXE; virtio only)
+	// HTTPBoot (ovmf firmwares, NIC ROM none) turns OVMF's PXE off, so
+	// that its first network boot option is UEFI HTTP Boot over IPv4.
+	HTTPBoot bool
 	MAC         string        // the client's MAC; default: first inventory node's, else DefaultMAC
 	Net         string        // user or netns
 	Inventory   string        // nodes.yaml; required for netns (optional with Netns: the default MAC, the expected address)
@@ -270,6 +273,9 @@ func (o Options) plan() (*plan, error) {
 		}
 	default:
 		bad("nic-rom", "%q is not ipxe or none", o.NICROM)
+	}
+	if _, _, uefi := ovmfImages(o.Firmware); o.HTTPBoot && (!uefi || o.NICROM != NICROMNone) {
+		bad("http-boot", "needs UEFI's own network stack: --firmware ovmf or ovmf-secureboot with --nic-rom none")
 	}
 
 	if o.Inventory != "" {

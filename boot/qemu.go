@@ -45,6 +45,13 @@ func qemuArgs(p *plan, netdev, vars string) []string {
 			args = append(args, "-global", "driver=cfi.pflash01,property=secure,value=on")
 		}
 		nic += ",bootindex=1"
+		if p.HTTPBoot {
+			// OVMF's knobs (fw_cfg) for its PXE boot options: without
+			// them, UEFI HTTP Boot over IPv4 is the NIC's first option.
+			args = append(args,
+				"-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n",
+				"-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n")
+		}
 	} else {
 		args = append(args, "-boot", "n")
 	}

@@ -15,7 +15,8 @@ packages=(
   docker-registry          # the loopback registry publish/pull tests use
   pxelinux syslinux-common # pxelinux.0 and ldlinux.c32 for TFTP roots
   tftpd-hpa dnsmasq-base iproute2  # rambox boot --net netns: TFTP, IPv6 RAs, netns/bridge/tap
-  ovmf                     # rambox boot --firmware ovmf: UEFI clients (OVMF_CODE_4M.fd, OVMF_VARS_4M.fd)
+  ovmf                     # rambox boot --firmware ovmf: UEFI clients (OVMF_CODE_4M.fd, OVMF_VARS_4M.fd); ovmf-secureboot (secboot code, snakeoil vars)
+  sbsigntool               # e2e/secureboot_test.go: sbattach/sbsign make the unsigned and wrong-key UKIs the Secure Boot firmware must refuse
   syslinux-efi             # syslinux.efi, ldlinux.e64: what rambox serve hands UEFI pxelinux nodes
   ipxe                     # undionly.kpxe, ipxe.efi, snponly.efi: the loaders rambox serve hands out (and boot/ e2e tests)
   tftp-hpa curl            # serve/tftp and e2e/serve_test.go: real TFTP (and HTTP) clients (curl with tftp://, --tftp-blksize)

@@ -333,19 +333,47 @@ func withUKI(t *testing.T, bundleDir string, uki []byte) string {
 	return dir
 }
 
-// writeNodesInventory is the serve lab's inventory with nodes.
-func writeNodesInventory(t *testing.T, nodes ...serveNode) string {
-	t.Helper()
-	s := "server:\n  ip: " + serveServer + "\n  subnet: 10.43.0.0\n  netmask: 255.255.255.0\nnodes:\n"
-	for _, n := range nodes {
-		s += fmt.Sprintf("  - name: %s\n    mac: %s\n    ip: %s\n    hostname: %s.lab\n    boot: %s\n", n.name, n.mac, n.ip, n.name, n.boot)
-	}
-	p := filepath.Join(t.TempDir(), "nodes.yaml")
-	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // digestHex is the hex of a pinned ref's digest.
 func digestHex(ref string) string { return ref[strings.LastIndex(ref, ":")+1:] }
+
+// TestServeLabUKIiPXE: a uki node whose client is already iPXE (QEMU's NIC
+// ROM) gets its script, which on OVMF (Secure Boot off) chains to the
+// UKI's digest path with the node's command line, which systemd-stub then
+// runs instead of the UKI's own (the node's cmdline asks for the selftest;
+// the bundle's does not), and on SeaBIOS boots bzImage + initramfs.
+func TestServeLabUKIiPXE(t *testing.T) {
+	requireE2E(t)
+	if os.Geteuid() != 0 {
+		t.Fatal("network namespaces and tap devices need root")
+	}
+	bundleDir := need(t, "RAMBOX_TEST_BUNDLE_DIR")
+	info, _, err := bundle.ReadInfo(bundleDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.UKI == nil || strings.Contains(info.KernelCmdline, "rambox.selftest") {
+		t.Fatalf("%s: want a bundle with a UKI whose own command line (%q) has no rambox.selftest", bundleDir, info.KernelCmdline)
+	}
+	c := newCLI(t)
+	ref, bundleFile := c.publishToFile(t, bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":uki-ipxe")
+	l := startLab(t, c, bundleFile, writeNodesInventory(t, ukiNode))
+	for _, tc := range []struct {
+		firmware string
+		file     string // what iPXE loads
+	}{
+		{boot.FirmwareOVMF, bundle.UKI},
+		{boot.FirmwareSeaBIOS, bundle.Kernel},
+	} {
+		t.Run(tc.firmware, func(t *testing.T) {
+			l.t = t
+			since := len(l.log.String())
+			r := l.boot(ukiNode, tc.firmware, boot.NICROMiPXE)
+			if !strings.Contains(r.Fields["cmdline"], bootfs.CmdlineBundle+"sha256:"+digestHex(ref)) {
+				t.Errorf("cmdline %q lacks serve's %s word: the script's command line did not reach the kernel", r.Fields["cmdline"], bootfs.CmdlineBundle)
+			}
+			if !logHas(l.log.String()[since:], "client="+ukiNode.ip+":", "path=/"+bootfs.BundlePath(digestHex(ref), tc.file)+" ", "status=200") {
+				t.Errorf("%s did not load %s over HTTP:\n%s", tc.firmware, tc.file, l.log)
+			}
+		})
+	}
+}

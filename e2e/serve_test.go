@@ -33,7 +33,7 @@ const (
 
 // serveNode is one QEMU client of the lab.
 type serveNode struct {
-	name, mac, ip, boot string // boot: pxelinux or ipxe
+	name, mac, ip, boot string // boot: pxelinux, ipxe or uki
 }
 
 var serveNodes = []serveNode{
@@ -46,8 +46,15 @@ var serveNodes = []serveNode{
 
 func writeServeInventory(t *testing.T) string {
 	t.Helper()
+	return writeNodesInventory(t, serveNodes...)
+}
+
+// writeNodesInventory is the lab's inventory with nodes, each asking for
+// the selftest on its command line.
+func writeNodesInventory(t *testing.T, nodes ...serveNode) string {
+	t.Helper()
 	s := "server:\n  ip: " + serveServer + "\n  subnet: 10.43.0.0\n  netmask: 255.255.255.0\nnodes:\n"
-	for _, n := range serveNodes {
+	for _, n := range nodes {
 		s += fmt.Sprintf("  - name: %s\n    mac: %s\n    ip: %s\n    hostname: %s.lab\n    boot: %s\n    cmdline: rambox.selftest\n", n.name, n.mac, n.ip, n.name, n.boot)
 	}
 	p := filepath.Join(t.TempDir(), "nodes.yaml")
@@ -271,7 +278,9 @@ func TestServeLab(t *testing.T) {
 	// (1) SeaBIOS + virtio-net, node boot: pxelinux -> pxelinux over TFTP.
 	t.Run("1-seabios-pxelinux-tftp", func(t *testing.T) {
 		l.t = t
-		l.boot(serveNodes[0], boot.FirmwareSeaBIOS, boot.NICROMiPXE)
+		if r := l.boot(serveNodes[0], boot.FirmwareSeaBIOS, boot.NICROMiPXE); r.SecureBoot() != selftest.SecureBootUnknown {
+			t.Errorf("SeaBIOS: selftest secure_boot=%q, want %q (no EFI, no word from the kernel)", r.SecureBoot(), selftest.SecureBootUnknown)
+		}
 		if logHas(l.log.String(), "client="+serveNodes[0].ip+":", "method=GET") {
 			t.Errorf("%s (boot: pxelinux) used HTTP; want TFTP all the way:\n%s", serveNodes[0].name, l.log)
 		}
@@ -417,7 +426,9 @@ func TestServeLabUEFI(t *testing.T) {
 	ref, bundleFile := c.publishToFile(t, bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":uefi")
 	l := startLab(t, c, bundleFile, writeServeInventory(t))
 	n := serveNodes[1]
-	l.boot(n, boot.FirmwareOVMF, boot.NICROMNone)
+	if r := l.boot(n, boot.FirmwareOVMF, boot.NICROMNone); r.SecureBoot() != selftest.SecureBootOff {
+		t.Errorf("OVMF without Secure Boot: selftest secure_boot=%q, want %q", r.SecureBoot(), selftest.SecureBootOff)
+	}
 	log := l.log.String()
 	if !logHas(log, "msg=dhcp", "mac="+n.mac, "bootfile="+tftproot.IPXEEFIFile) {
 		t.Errorf("serve did not hand %s %s:\n%s", n.mac, tftproot.IPXEEFIFile, log)

@@ -122,9 +122,7 @@ type Options struct {
 	NIC         string        // virtio or e1000
 	Firmware    string        // seabios, ovmf or ovmf-secureboot
 	NICROM      string        // ipxe (QEMU's own) or none (OVMF's native PXE; virtio only)
-	// HTTPBoot (ovmf firmwares, NIC ROM none) turns OVMF's PXE off, so
-	// that its first network boot option is UEFI HTTP Boot over IPv4.
-	HTTPBoot bool
+	HTTPBoot    bool          // ovmf firmwares, NIC ROM none: OVMF's PXE off, so that it boots by UEFI HTTP Boot over IPv4
 	MAC         string        // the client's MAC; default: first inventory node's, else DefaultMAC
 	Net         string        // user or netns
 	Inventory   string        // nodes.yaml; required for netns (optional with Netns: the default MAC, the expected address)

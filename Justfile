@@ -146,6 +146,7 @@ bench: deps engine toolchain
     bash bench/pull.sh
     bash bench/boot.sh
     bash bench/serve-boot.sh
+    bash bench/uki-boot.sh
     bash bench/serve-load.sh
     bash bench/dhcp-load.sh
     bash bench/status.sh
@@ -166,6 +167,11 @@ bench-boot: deps
 bench-serve: deps
     bash bench/serve-boot.sh
     bash bench/serve-load.sh
+    go run ./bench/internal/report
+
+# OVMF's PXE loading the linux-6.1 UKI from rambox serve, Secure Boot on vs off; UKI size vs bzImage + initramfs.
+bench-uki: deps
+    bash bench/uki-boot.sh
     go run ./bench/internal/report
 
 # rambox serve --dhcp full: 1,000 simulated DHCP clients from a second netns; offers/s, p50/p99 latency.

@@ -3,9 +3,10 @@
 // through the HTTP script (boot: ipxe) and one booting pxelinux over TFTP
 // (boot: pxelinux), RUNS times each, interleaved. It prints one line per
 // boot, "WAY RUN init SECONDS selftest-end SECONDS", for bench/serve-boot.sh
-// to record.
+// to record. With -ways uki, the ways are servelab.UKIWays instead (OVMF's
+// PXE loading the UKI, Secure Boot on and off; bench/uki-boot.sh).
 //
-//	serveboot -rambox BIN -key PUB -bundle-file FILE -runs N
+//	serveboot -rambox BIN -key PUB -bundle-file FILE -runs N [-ways serve|uki]
 package main
 
 import (
@@ -18,24 +19,31 @@ import (
 	"rambox/boot"
 )
 
-// labNet is the lab's subnet, 10.44.0.0/24; ways are the boots measured.
+// labNet is the lab's subnet, 10.44.0.0/24.
 const labNet = 44
 
-var ways = servelab.Ways(labNet)
+// waySets are the boots -ways names.
+var waySets = map[string][]servelab.Way{"serve": servelab.Ways(labNet), "uki": servelab.UKIWays(labNet)}
 
 func main() {
 	bin := flag.String("rambox", "", "the rambox `binary`")
 	key := flag.String("key", "", "the public `key` the bundle is signed with")
 	bundleFile := flag.String("bundle-file", "", "`file` holding the pinned ref to serve")
 	runs := flag.Int("runs", 3, "boots of each way")
+	set := flag.String("ways", "serve", "the boots measured: serve (HTTP script, pxelinux over TFTP) or uki (OVMF PXE loading the UKI, Secure Boot on and off)")
 	flag.Parse()
-	if err := run(*bin, *key, *bundleFile, *runs); err != nil {
+	ways, ok := waySets[*set]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "serveboot: -ways %q is not serve or uki\n", *set)
+		os.Exit(2)
+	}
+	if err := run(*bin, *key, *bundleFile, *runs, ways); err != nil {
 		fmt.Fprintf(os.Stderr, "serveboot: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, key, bundleFile string, runs int) error {
+func run(bin, key, bundleFile string, runs int, ways []servelab.Way) error {
 	lab, err := servelab.Start(bin, key, bundleFile, labNet, ways, "")
 	if err != nil {
 		return err

@@ -21,15 +21,27 @@ import (
 )
 
 // Way is one way of booting: a node of the lab's inventory, by its boot:
-// field.
-type Way struct{ Name, MAC, Boot string }
+// field, and the client's firmware and NIC ROM (zero: SeaBIOS with QEMU's
+// iPXE ROM).
+type Way struct{ Name, MAC, Boot, Firmware, NICROM string }
 
 // Ways are the boots the benches measure, the two on subnet 10.NET.0.0/24:
 // through the HTTP script (boot: ipxe) and pxelinux over TFTP.
 func Ways(net int) []Way {
 	return []Way{
-		{"http", fmt.Sprintf("52:54:00:%d:00:12", net), "ipxe"},
-		{"tftp", fmt.Sprintf("52:54:00:%d:00:11", net), "pxelinux"},
+		{Name: "http", MAC: fmt.Sprintf("52:54:00:%d:00:12", net), Boot: "ipxe"},
+		{Name: "tftp", MAC: fmt.Sprintf("52:54:00:%d:00:11", net), Boot: "pxelinux"},
+	}
+}
+
+// UKIWays are the UKI boots on subnet 10.NET.0.0/24: a boot: uki node
+// whose UEFI firmware's own PXE loads the bundle's UKI over TFTP, with
+// Secure Boot on (the snakeoil db, which must have signed the UKI) and off
+// (plain OVMF): the same UKI, path and command line.
+func UKIWays(net int) []Way {
+	return []Way{
+		{"uki-secureboot", fmt.Sprintf("52:54:00:%d:00:21", net), "uki", boot.FirmwareOVMFSecureBoot, boot.NICROMNone},
+		{"uki-plain", fmt.Sprintf("52:54:00:%d:00:22", net), "uki", boot.FirmwareOVMF, boot.NICROMNone},
 	}
 }
 
@@ -87,7 +99,7 @@ func Start(bin, key, bundleFile string, net int, ways []Way, extra string) (l *L
 
 // Boot boots way w's node once, to the end of its selftest.
 func (l *Lab) Boot(w Way) (*boot.Result, error) {
-	res, err := boot.Run(context.Background(), boot.Options{Netns: l.ns, Firmware: boot.FirmwareSeaBIOS, NICROM: boot.NICROMiPXE, MAC: w.MAC,
+	res, err := boot.Run(context.Background(), boot.Options{Netns: l.ns, Firmware: w.Firmware, NICROM: w.NICROM, MAC: w.MAC,
 		Timeout: 180 * time.Second, Progress: io.Discard})
 	if err != nil {
 		return res, fmt.Errorf("boot %s: %w\nserve's log:\n%s", w.Name, err, l.Log)

@@ -40,8 +40,20 @@ func TestDnsmasqConfGolden(t *testing.T) {
 
 // Every node, architecture and client kind has exactly one pxe-service
 // line, and its file is the one dhcp.BootFile gives.
+// The inventory's nodes boot ipxe and pxelinux; a second round makes the
+// first one a uki node.
 func TestDnsmasqConfFollowsPolicy(t *testing.T) {
-	inv := load(t, "dhcpconf.yaml")
+	for _, boot := range []pxe.BootMethod{"", pxe.BootUKI} {
+		inv := load(t, "dhcpconf.yaml")
+		if boot != "" {
+			inv.Nodes[0].Boot = boot
+		}
+		dnsmasqFollowsPolicy(t, inv)
+	}
+}
+
+func dnsmasqFollowsPolicy(t *testing.T, inv *pxe.Inventory) {
+	t.Helper()
 	conf := string(dnsmasqConf(t, inv, ""))
 	for _, n := range inv.Nodes {
 		if !strings.Contains(conf, fmt.Sprintf("\ndhcp-host=%s,set:node-%s\n", n.MAC, n.Name)) {

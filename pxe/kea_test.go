@@ -120,9 +120,20 @@ func parseKea(t *testing.T, b []byte) keaDoc {
 // The classes agree with the policy serve itself answers by: for every
 // node, architecture and client kind, the one class whose test names the
 // node's MAC, the architecture and the client kind carries the file
-// dhcp.BootFile gives.
+// dhcp.BootFile gives. The inventory's nodes boot ipxe and pxelinux; a
+// second round makes the first one a uki node.
 func TestKeaConfFollowsPolicy(t *testing.T) {
-	inv := load(t, "dhcpconf.yaml")
+	for _, boot := range []pxe.BootMethod{"", pxe.BootUKI} {
+		inv := load(t, "dhcpconf.yaml")
+		if boot != "" {
+			inv.Nodes[0].Boot = boot
+		}
+		keaFollowsPolicy(t, inv)
+	}
+}
+
+func keaFollowsPolicy(t *testing.T, inv *pxe.Inventory) {
+	t.Helper()
 	d := parseKea(t, keaConf(t, inv, pxe.KeaFull))
 	for _, n := range inv.Nodes {
 		mac := "pkt4.mac == 0x" + strings.ReplaceAll(n.MAC.String(), ":", "")

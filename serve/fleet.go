@@ -25,7 +25,6 @@ const (
 	StateFailed  = "failed"  // the desired digest is not served; Reason says why
 )
 
-
 // group is one group's observed state: what its members boot, and how
 // far its rollout to the desired digest has come.
 type group struct {

@@ -50,7 +50,9 @@ unpack)
 	done
 	# Compiles fixdep and the Kconfig tools into $KCONF (its .config is
 	# thrown away), so configure, which reruns on every fragment change,
-	# finds them built.
+	# finds them built. 2.6.39's Makefile does not create the O= directory
+	# itself, as 6.1's does ("output directory ... does not exist").
+	mkdir -p "$KCONF"
 	phase kconfig-tools make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 allnoconfig
 	rm -f "$KCONF/.config" "$KCONF/.config.old"
 	;;

@@ -14,8 +14,9 @@
 # costs ~1-3 s here: it parses every Kconfig file and probes the compiler
 # some 60 times). Each step prints how long its phases took
 # ("kernel: PHASE took N ms"), for the engine log and the bench.
-# PROFILE_DIR holds fragment.config and profile.env (CONFIG_FINISH,
-# MAKE_VARS); PATCHES_DIR holds *.patch, applied in name order.
+# PROFILE_DIR holds fragment.config and profile.env (CONFIG_FINISH: a
+# Kconfig target run after allnoconfig, or none; MAKE_VARS); PATCHES_DIR
+# holds *.patch, applied in name order.
 # Reproducibility inputs come from the environment: SOURCE_DATE_EPOCH,
 # KBUILD_BUILD_USER, KBUILD_BUILD_HOST, KBUILD_BUILD_VERSION.
 set -eu
@@ -65,7 +66,9 @@ configure)
 	cp "$profile/profile.env" "$KCONF/.rambox-profile.env"
 	. "$profile/profile.env"
 	phase allnoconfig make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 KCONFIG_ALLCONFIG="$profile/fragment.config" allnoconfig
-	phase "$CONFIG_FINISH" make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 "$CONFIG_FINISH" </dev/null
+	# CONFIG_FINISH=none: allnoconfig's .config is final as it is.
+	[ "$CONFIG_FINISH" = none ] ||
+		phase "$CONFIG_FINISH" make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 "$CONFIG_FINISH" </dev/null
 	;;
 build)
 	out=$2

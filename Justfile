@@ -143,6 +143,7 @@ demo: deps engine toolchain
 bench: deps engine toolchain
     bash bench/initramfs.sh
     bash bench/build.sh
+    bash bench/editloop.sh
     bash bench/pull.sh
     bash bench/boot.sh
     bash bench/serve-boot.sh
@@ -199,9 +200,14 @@ bench-pull: deps
     bash bench/pull.sh
     go run ./bench/internal/report
 
-# The pipeline vs bare make, stage timings, warm no-op and incremental rebuilds.
+# The pipeline vs bare make, stage timings, warm no-op and rootfs-change rebuilds.
 bench-build: deps engine toolchain
     bash bench/build.sh
+    go run ./bench/internal/report
+
+# The edit loop: one-line linux-6.1 fragment changes -> new outputs, with kernel phase times.
+bench-editloop: deps engine toolchain
+    bash bench/editloop.sh
     go run ./bench/internal/report
 
 # rambox initramfs vs find|cpio|gzip -9 on the same tree: time and size.

@@ -18,10 +18,11 @@ for p in linux-2.6.39 linux-6.1; do
     record note "boot: $dir was not built (\`just demo\` builds it), so $p was not measured."
     continue
   fi
-  # The memory and size targets are the seed article's, for 2.6.39.
+  # The size targets are the seed article's, for 2.6.39; the memory
+  # target is issue 13's 3 MiB (the seed's was 12 MB).
   mem_t=() bz_t=() init_t=()
   if [[ $p == linux-2.6.39 ]]; then
-    mem_t=(-target "<= 12 MB") bz_t=(-target "<= 1.6 MB") init_t=(-target "<= 0.8 MB")
+    mem_t=(-target "<= 3 MiB") bz_t=(-target "<= 1.6 MB") init_t=(-target "<= 0.8 MB")
   fi
   ref=$("$work/rambox" publish --bundle "$dir" --to "oci:$work/oci:$p" --key "$work/cosign.key")
   "$work/rambox" pull "$ref" --key "$work/cosign.pub" --tftp-root "$work/tftp-$p" --inventory ci/demo/nodes.yaml >/dev/null

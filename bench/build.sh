@@ -10,9 +10,8 @@
 #      `rambox publish --timings` of its bundle to an OCI layout (sign and
 #      publish seconds);
 #   2. warm no-op `rambox build`, $RUNS runs (default 5);
-#   3. a one-line fragment change -> new outputs, a different option each
-#      run on top of the previous one, $RUNS runs (default 5);
-#   4. a one-file rootfs change -> new outputs, $RUNS runs (default 5).
+#   3. a one-file rootfs change -> new outputs, $RUNS runs (default 5).
+# The one-line fragment change (the edit loop) is bench/editloop.sh.
 # Records bench/results/build.jsonl. Run through `just bench-build` (engine,
 # toolchain and deps are set up by the recipe).
 set -euo pipefail
@@ -20,12 +19,6 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 clean_runs=${RUNS:-3}
 runs=${RUNS:-5}
-# One new option per fragment-change run, each touching a file or two.
-frag_options=(IP_PNP_BOOTP IP_PNP_RARP TCP_CONG_BIC TCP_CONG_WESTWOOD TCP_CONG_HTCP PRINTK_TIME)
-if ((runs > ${#frag_options[@]})); then
-  echo "bench: at most ${#frag_options[@]} fragment-change runs (RUNS=$runs)" >&2
-  exit 2
-fi
 src=/usr/src/linux-source-6.1.tar.xz
 epoch=1700000000
 bench_init build
@@ -108,19 +101,6 @@ for ((i = 1; i <= runs; i++)); do
   timed t s build --profile linux-6.1 --out "$work/clean" --cache-bust "$bust-$clean_runs"
   record sample -id build.noop -title "warm no-op \`rambox build\` (engine up, nothing changed)" -unit s -target "<= 3 s" -run "$i" -value "$t"
 done
-
-cp -r kernel-configs "$work/profiles"
-frag=$work/profiles/linux-6.1/fragment.config
-for ((i = 1; i <= runs; i++)); do
-  o=${frag_options[i - 1]}
-  echo "bench: fragment change $i/$runs: CONFIG_$o=y..." >&2
-  sed -i "/^# CONFIG_$o is not set\$/d" "$frag"
-  echo "CONFIG_$o=y" >>"$frag"
-  timed t s build --profiles "$work/profiles" --profile linux-6.1 --out "$work/frag" --cache-bust "$bust-$clean_runs"
-  record sample -id build.fragment -title "one-line kernel fragment change -> new outputs" -unit s -target "<= 10 s" -run "$i" -value "$t"
-done
-opts=$(printf 'CONFIG_%s=y, ' "${frag_options[@]:0:runs}")
-record note "build: each fragment-change run turns on one more option, on top of the previous run's: ${opts%, }."
 
 cp -r rootfs "$work/rootfs"
 for ((i = 1; i <= runs; i++)); do

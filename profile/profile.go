@@ -129,6 +129,11 @@ func Load(root, name string) (*Profile, error) {
 	return p, nil
 }
 
+// FinishNone as CONFIG_FINISH runs no finisher after allnoconfig: its
+// .config is final already (every symbol written), and a second Kconfig
+// run costs a second or more of every fragment change.
+const FinishNone = "none"
+
 // EnvCompression is the profile.env variable naming the initramfs
 // compression (kernel.sh ignores it).
 const EnvCompression = "INITRAMFS_COMPRESSION"
@@ -156,8 +161,8 @@ func checkEnv(file string) (map[string]string, error) {
 			errs = append(errs, fmt.Errorf("%s:%d: %q is not VAR=value", file, i+1, line))
 		case k == "CONFIG_FINISH":
 			finish = strings.Trim(v, `"'`)
-			if finish != "oldnoconfig" && finish != "olddefconfig" {
-				errs = append(errs, fmt.Errorf("%s:%d: CONFIG_FINISH=%s, want oldnoconfig (2.6.x) or olddefconfig", file, i+1, finish))
+			if finish != "oldnoconfig" && finish != "olddefconfig" && finish != FinishNone {
+				errs = append(errs, fmt.Errorf("%s:%d: CONFIG_FINISH=%s, want oldnoconfig (2.6.x), olddefconfig or %s", file, i+1, finish, FinishNone))
 			}
 		case k == "MAKE_VARS", k == EnvCompression:
 		default:

@@ -45,6 +45,7 @@ func TestLoad(t *testing.T) {
 func TestLoadErrors(t *testing.T) {
 	root := t.TempDir()
 	writeProfile(t, root, "a", map[string]string{"sources.json": pin, "fragment.config": "CONFIG_NET=y\n", "profile.env": "CONFIG_FINISH=oldnoconfig\n"})
+	writeProfile(t, root, "none", map[string]string{"sources.json": pin, "fragment.config": "CONFIG_NET=y\n", "profile.env": "CONFIG_FINISH=none\n", "budgets.json": budgets})
 	writeProfile(t, root, "bad", map[string]string{
 		"sources.json":    `{"name":"linux","sha256":"nope"}`,
 		"fragment.config": "CONFIG_NET=y\nNET=y\n",
@@ -56,6 +57,9 @@ func TestLoadErrors(t *testing.T) {
 	}
 	if _, err := Load(root, "../a"); !errors.Is(err, ErrUnknown) {
 		t.Errorf("Load(../a) = %v, want ErrUnknown", err)
+	}
+	if _, err := Load(root, "none"); err != nil {
+		t.Errorf("Load(none) = %v, want CONFIG_FINISH=none accepted", err)
 	}
 	_, err := Load(root, "bad")
 	for _, want := range []string{`sha256 "nope"`, "fragment.config:2", "CONFIG_FINISH=defconfig", "unknown variable FOO",

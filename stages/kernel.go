@@ -29,8 +29,8 @@ func KernelUnpack(c *dagger.Client, tc *dagger.Container, source *dagger.File, p
 }
 
 // KernelConfigure makes the .config (allnoconfig + fragment, then the
-// profile's finisher) out of tree. Its .config is what the fragment check
-// reads before anything compiles.
+// profile's finisher unless it is none) out of tree. Its .config is what
+// the fragment check reads before anything compiles.
 func KernelConfigure(unpacked *dagger.Container, profile *dagger.Directory, r Repro) *dagger.Container {
 	return r.exec(unpacked.WithMountedDirectory(kernelProfile, profile),
 		[]string{"sh", kernelScript, "configure", kernelProfile})

@@ -14,8 +14,9 @@
 # costs ~1-3 s here: it parses every Kconfig file and probes the compiler
 # some 60 times). Each step prints how long its phases took
 # ("kernel: PHASE took N ms"), for the engine log and the bench.
-# PROFILE_DIR holds fragment.config and profile.env (CONFIG_FINISH,
-# MAKE_VARS); PATCHES_DIR holds *.patch, applied in name order.
+# PROFILE_DIR holds fragment.config and profile.env (CONFIG_FINISH: a
+# Kconfig target run after allnoconfig, or none; MAKE_VARS); PATCHES_DIR
+# holds *.patch, applied in name order.
 # Reproducibility inputs come from the environment: SOURCE_DATE_EPOCH,
 # KBUILD_BUILD_USER, KBUILD_BUILD_HOST, KBUILD_BUILD_VERSION.
 set -eu
@@ -50,7 +51,9 @@ unpack)
 	done
 	# Compiles fixdep and the Kconfig tools into $KCONF (its .config is
 	# thrown away), so configure, which reruns on every fragment change,
-	# finds them built.
+	# finds them built. 2.6.39's Makefile does not create the O= directory
+	# itself, as 6.1's does ("output directory ... does not exist").
+	mkdir -p "$KCONF"
 	phase kconfig-tools make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 allnoconfig
 	rm -f "$KCONF/.config" "$KCONF/.config.old"
 	;;
@@ -63,7 +66,9 @@ configure)
 	cp "$profile/profile.env" "$KCONF/.rambox-profile.env"
 	. "$profile/profile.env"
 	phase allnoconfig make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 KCONFIG_ALLCONFIG="$profile/fragment.config" allnoconfig
-	phase "$CONFIG_FINISH" make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 "$CONFIG_FINISH" </dev/null
+	# CONFIG_FINISH=none: allnoconfig's .config is final as it is.
+	[ "$CONFIG_FINISH" = none ] ||
+		phase "$CONFIG_FINISH" make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 "$CONFIG_FINISH" </dev/null
 	;;
 build)
 	out=$2

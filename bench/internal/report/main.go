@@ -25,7 +25,7 @@ func main() {
 	out := flag.String("o", "bench/REPORT.md", "report `file`")
 	chart := flag.String("chart", "bench/build-stages.png", "build-stage chart `file` (PNG)")
 	bootChart := flag.String("boot-chart", "bench/boot-phases.png", "boot-phase chart `file` (PNG)")
-	order := flag.String("order", "initramfs,build,pull,boot", "benches in table order, `comma-separated`; a missing one is noted")
+	order := flag.String("order", "initramfs,build,editloop,pull,boot", "benches in table order, `comma-separated`; a missing one is noted")
 	flag.Parse()
 	if err := run(*results, *out, *chart, *bootChart, strings.Split(*order, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)

@@ -17,7 +17,11 @@ import (
 
 // File names of a bundle's outputs.
 const (
-	Kernel = "bzImage"
+	// Kernel is the x86 kernel image; KernelArm64 the arm64 one (kbuild's
+	// uncompressed Image: arm64 has no bzImage). KernelFile says which
+	// one a bundle has.
+	Kernel      = "bzImage"
+	KernelArm64 = "Image"
 	// Initramfs keeps its name whatever the profile's compression
 	// (gzip, xz or zstd; profile.env INITRAMFS_COMPRESSION): the .gz is
 	// historical. The kernel finds the format by its magic and the boot
@@ -35,13 +39,39 @@ const (
 	SumsFile = "SHA256SUMS"
 )
 
-// Outputs are the files every build exports, in a fixed order.
+// Outputs are the files every x86 build exports, in a fixed order;
+// OutputsOf gives them for any architecture.
 var Outputs = []string{Kernel, Initramfs, KernelConfig, BusyboxConfig}
+
+// ArchX86_64 is the architecture of a bundle whose Info.Arch is empty:
+// every bundle made before arm64 ones existed.
+const ArchX86_64 = "x86_64"
+
+// kernelFiles maps a kernel architecture (the kernel's ARCH=) to the
+// file name of its kernel image in a bundle.
+var kernelFiles = map[string]string{ArchX86_64: Kernel, "arm64": KernelArm64}
+
+// KernelFile returns the file name of arch's kernel image ("" is
+// ArchX86_64), or "" for an architecture bundles do not know.
+func KernelFile(arch string) string {
+	if arch == "" {
+		arch = ArchX86_64
+	}
+	return kernelFiles[arch]
+}
+
+// OutputsOf are the files every build for arch exports, in a fixed order.
+func OutputsOf(arch string) []string {
+	return []string{KernelFile(arch), Initramfs, KernelConfig, BusyboxConfig}
+}
 
 // Optional are the files a build exports only when its profile makes
 // them; bundle.json lists those it has (Info.Has), and bundles built
 // before they existed stay valid without them.
 var Optional = []string{UKI}
+
+// KernelFile is the file name of the bundle's kernel image.
+func (in *Info) KernelFile() string { return KernelFile(in.Arch) }
 
 // Has reports whether bundle.json lists the file name.
 func (in *Info) Has(name string) bool {
@@ -57,8 +87,11 @@ func (in *Info) Has(name string) bool {
 // wall clock or the build machine, so two builds of the same inputs write
 // the same bytes.
 type Info struct {
-	SchemaVersion   int       `json:"schemaVersion"`
-	Profile         string    `json:"profile"`
+	SchemaVersion int    `json:"schemaVersion"`
+	Profile       string `json:"profile"`
+	// Arch is the kernel architecture (its ARCH=) when it is not
+	// ArchX86_64; empty for x86_64, so x86 bundles read as before.
+	Arch            string    `json:"arch,omitempty"`
 	KernelCmdline   string    `json:"kernelCmdline"`
 	SourceDateEpoch int64     `json:"sourceDateEpoch"`
 	Sources         []Source  `json:"sources"`

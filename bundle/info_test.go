@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,5 +47,24 @@ func TestDescribeAndWrite(t *testing.T) {
 	}
 	if err := info.Describe(dir, []string{"missing"}); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("Describe(missing) = %v, want an error naming it", err)
+	}
+}
+
+func TestKernelFile(t *testing.T) {
+	for _, tt := range []struct{ arch, want string }{
+		{"", "bzImage"}, {"x86_64", "bzImage"}, {"arm64", "Image"}, {"riscv", ""},
+	} {
+		if got := KernelFile(tt.arch); got != tt.want {
+			t.Errorf("KernelFile(%q) = %q, want %q", tt.arch, got, tt.want)
+		}
+		if got := (&Info{Arch: tt.arch}).KernelFile(); got != tt.want {
+			t.Errorf("Info{Arch: %q}.KernelFile() = %q, want %q", tt.arch, got, tt.want)
+		}
+	}
+	if got, want := OutputsOf(""), Outputs; !slices.Equal(got, want) {
+		t.Errorf("OutputsOf(\"\") = %v, want Outputs %v", got, want)
+	}
+	if got := OutputsOf("arm64"); got[0] != KernelArm64 || !slices.Equal(got[1:], Outputs[1:]) {
+		t.Errorf("OutputsOf(arm64) = %v", got)
 	}
 }

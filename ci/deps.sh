@@ -9,6 +9,8 @@ packages=(
   cpio gzip file tzdata
   busybox-static           # the static busybox the initramfs tests boot with
   qemu-system-x86          # TCG boots of the initramfs and, later, PXE
+  qemu-system-arm          # qemu-system-aarch64: TCG boots of the linux-6.1-arm64 bundle (-M virt)
+  qemu-efi-aarch64         # AAVMF (/usr/share/AAVMF): UEFI firmware for arm64 boots
   linux-source-6.1         # the linux-6.1 profile's source in CI (--source override)
   isc-dhcp-server          # dhcpd -t checks the generated dhcpd.conf
   kea-dhcp4-server         # kea-dhcp4 -t checks rambox kea-conf's output; e2e runs it beside serve --dhcp proxy

@@ -33,7 +33,10 @@ set -euo pipefail
 # 2023-06-10 00:00:00 UTC). Changing it changes the toolchain digest.
 TOOLCHAIN_SOURCE_DATE_EPOCH=1686355200
 SUITE=bookworm
-PACKAGES=build-essential,bc,flex,bison,libelf-dev,perl,cpio,xz-utils,bzip2,tzdata,patch,file,musl-tools,systemd-boot-efi,sbsigntool
+# gcc-aarch64-linux-gnu and libc6-dev-arm64-cross (its glibc, for the static
+# busybox; it brings the arm64 kernel headers) cross-build the arm64 profiles;
+# binutils-aarch64-linux-gnu comes with the compiler.
+PACKAGES=build-essential,bc,flex,bison,libelf-dev,perl,cpio,xz-utils,bzip2,tzdata,patch,file,musl-tools,systemd-boot-efi,sbsigntool,gcc-aarch64-linux-gnu,libc6-dev-arm64-cross
 
 CACHE=${RAMBOX_CACHE:-$HOME/.cache/rambox}
 DIR=$CACHE/toolchain

@@ -45,6 +45,10 @@ var layerTypes = []struct {
 	{bundle.UKI, MediaTypeUKI, true},
 }
 
+// ErrArchUnsupported is returned for a bundle built for an architecture
+// other than x86-64: those can be built but not yet published.
+var ErrArchUnsupported = errors.New("only x86_64 bundles can be published yet")
+
 // LayerMediaType returns the media type a bundle file is published with.
 func LayerMediaType(name string) (string, bool) {
 	for _, l := range layerTypes {
@@ -74,6 +78,11 @@ func Push(ctx context.Context, target oras.Target, dir string, meta Meta) (ocisp
 	}
 	if err := info.Validate(); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("bundle %s: %w", dir, err)
+	}
+	// The bundle format has one kernel layer, bzImage; where another
+	// architecture's bundle goes (an OCI image index) is not decided yet.
+	if info.Arch != "" && info.Arch != bundle.ArchX86_64 {
+		return ocispec.Descriptor{}, fmt.Errorf("bundle %s: %w (bundle.json arch %q)", dir, ErrArchUnsupported, info.Arch)
 	}
 	want := map[string]bundle.FileEntry{}
 	for _, f := range info.Files {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -125,5 +126,26 @@ func TestPushRefusesBadCmdline(t *testing.T) {
 	dir := bundletest.Write(t, "kernel", "rw\nLABEL evil")
 	if _, err := ocibundle.Push(context.Background(), target, dir, ocibundle.Meta{}); !errors.Is(err, bundle.ErrBadCmdline) {
 		t.Errorf("Push of kernelCmdline %q = %v, want ErrBadCmdline", "rw\nLABEL evil", err)
+	}
+}
+
+// TestPushRefusesOtherArch: an arm64 bundle (bundle.json arch) is refused
+// by name before anything is pushed, not as a missing bzImage.
+func TestPushRefusesOtherArch(t *testing.T) {
+	target, err := ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci")}.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := bundletest.Write(t, "kernel", "rw")
+	info, _, err := bundle.ReadInfo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info.Arch = "arm64"
+	if err := info.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ocibundle.Push(context.Background(), target, dir, ocibundle.Meta{}); !errors.Is(err, ocibundle.ErrArchUnsupported) || !strings.Contains(err.Error(), `"arm64"`) {
+		t.Errorf("Push of an arm64 bundle = %v, want ErrArchUnsupported naming arm64", err)
 	}
 }

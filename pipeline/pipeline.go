@@ -151,7 +151,7 @@ func run(ctx context.Context, cfg Config, st stager, log io.Writer) (*bundle.Inf
 	}
 	rootfs := host.Directory(cfg.RootfsDir, dagger.HostDirectoryOpts{Include: []string{"initramfs.list", "tree/"}})
 
-	unpacked := stages.KernelUnpack(c, tc, host.File(cfg.KernelSource), patches, cfg.Repro)
+	unpacked := stages.KernelUnpack(c, tc, host.File(cfg.KernelSource), patches, cfg.Profile.Arch, cfg.Repro)
 	if err := st.run(ctx, "kernel unpack", stages.StepKernelUnpack, func(ctx context.Context) error { _, err := unpacked.Sync(ctx); return err }); err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func run(ctx context.Context, cfg Config, st stager, log io.Writer) (*bundle.Inf
 	if err := st.run(ctx, "kernel build", stages.StepKernelBuild, func(ctx context.Context) error { _, err := kernel.Sync(ctx); return err }); err != nil {
 		return nil, err
 	}
-	busybox := stages.Busybox(c, tc, host.File(cfg.BusyboxSource), host.File(filepath.Join(cfg.RootfsDir, "busybox", "busybox.config")), cfg.Repro)
+	busybox := stages.Busybox(c, tc, host.File(cfg.BusyboxSource), host.File(filepath.Join(cfg.RootfsDir, "busybox", "busybox.config")), cfg.Profile.Arch, cfg.Repro)
 	if err := st.run(ctx, "busybox", stages.StepBusybox, func(ctx context.Context) error { _, err := busybox.Sync(ctx); return err }); err != nil {
 		return nil, err
 	}
@@ -179,22 +179,30 @@ func run(ctx context.Context, cfg Config, st stager, log io.Writer) (*bundle.Inf
 		return nil, err
 	}
 
+	kernelName := cfg.Profile.Arch.Kernel()
+	kernelImage := kernel.File(kernelName)
 	sized := map[string]*dagger.File{
-		bundle.Kernel:    kernel.File("bzImage"),
+		kernelName:       kernelImage,
 		bundle.Initramfs: initramfs,
 		profile.Busybox:  busybox.File("busybox"),
 	}
 	outputs := c.Directory().
-		WithFile(bundle.Kernel, kernel.File("bzImage")).
+		WithFile(kernelName, kernelImage).
 		WithFile(bundle.KernelConfig, kernel.File("kernel.config")).
 		WithFile(bundle.BusyboxConfig, busybox.File("busybox.config")).
 		WithFile(bundle.Initramfs, initramfs)
-	names := slices.Clone(bundle.Outputs)
+	// bundle.json names the architecture of a kernel that is not x86's
+	// (bundle.ArchX86_64 is the default every older bundle has).
+	arch := cfg.Profile.Arch.Name
+	if arch == bundle.ArchX86_64 {
+		arch = ""
+	}
+	names := bundle.OutputsOf(arch)
 	var ukiInfo *bundle.UKIInfo
 	if cfg.Profile.UKI {
 		var uki *dagger.File
 		if err := st.run(ctx, "uki", stages.StepUKI, func(ctx context.Context) error {
-			uki, ukiInfo, err = buildUKI(ctx, c, tc, kernel.File("bzImage"), initramfs, cfg)
+			uki, ukiInfo, err = buildUKI(ctx, c, tc, kernelImage, initramfs, cfg)
 			return err
 		}); err != nil {
 			return nil, err
@@ -222,6 +230,7 @@ func run(ctx context.Context, cfg Config, st stager, log io.Writer) (*bundle.Inf
 	info := &bundle.Info{
 		SchemaVersion:   1,
 		Profile:         cfg.Profile.Name,
+		Arch:            arch,
 		KernelCmdline:   cfg.KernelCmdline,
 		SourceDateEpoch: cfg.Repro.SourceDateEpoch,
 		Sources:         cfg.Sources,

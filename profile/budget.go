@@ -21,14 +21,16 @@ const BudgetsFile = "budgets.json"
 // the bundle ships inside the initramfs rather than as a file of its own.
 const Busybox = "busybox"
 
-// Budgeted are the outputs every profile budgets, in the order they are
-// checked and reported. A profile that builds a UKI budgets bundle.UKI
-// too, after them (Profile.Budgeted).
+// Budgeted are the outputs every x86 profile budgets, in the order they
+// are checked and reported; other architectures budget their own kernel
+// image instead of bundle.Kernel. A profile that builds a UKI budgets
+// bundle.UKI too, after them (Profile.Budgeted).
 var Budgeted = []string{bundle.Kernel, bundle.Initramfs, Busybox}
 
-// budgeted is Budgeted, and bundle.UKI when uki.
-func budgeted(uki bool) []string {
+// budgeted is Budgeted for arch, and bundle.UKI when uki.
+func budgeted(arch Arch, uki bool) []string {
 	names := slices.Clone(Budgeted)
+	names[0] = arch.Kernel()
 	if uki {
 		names = append(names, bundle.UKI)
 	}
@@ -36,7 +38,7 @@ func budgeted(uki bool) []string {
 }
 
 // Budgeted are the outputs p budgets, in order.
-func (p *Profile) Budgeted() []string { return budgeted(p.UKI) }
+func (p *Profile) Budgeted() []string { return budgeted(p.Arch, p.UKI) }
 
 // ErrOverBudget is wrapped by the error of an output larger than its budget.
 var ErrOverBudget = errors.New("over its budget")
@@ -45,8 +47,8 @@ var ErrOverBudget = errors.New("over its budget")
 type Budgets map[string]int64
 
 // loadBudgets reads and validates a profile's budgets.json: a budget for
-// each of budgeted(uki), positive, and nothing else.
-func loadBudgets(file string, uki bool) (Budgets, error) {
+// each of budgeted(arch, uki), positive, and nothing else.
+func loadBudgets(file string, arch Arch, uki bool) (Budgets, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -57,7 +59,7 @@ func loadBudgets(file string, uki bool) (Budgets, error) {
 	}
 	var errs []error
 	known := map[string]bool{}
-	names := budgeted(uki)
+	names := budgeted(arch, uki)
 	for _, name := range names {
 		known[name] = true
 		if n, ok := bud[name]; !ok {
@@ -84,11 +86,19 @@ func (p *Profile) CheckSizes(sizes map[string]int64) error {
 	return checkSizes(p.Name, filepath.Join(p.Dir, BudgetsFile), p.Budgets, sizes)
 }
 
-// budgetOrder is the order of budgets' outputs: Budgeted, then bundle.UKI
-// when it has one (loadBudgets allowed it only for a UKI profile).
+// budgetOrder is the order of budgets' outputs: Budgeted with the
+// kernel image budgets has, then bundle.UKI when it has one (loadBudgets
+// allowed only the profile's own kernel, and the UKI only for a UKI
+// profile).
 func budgetOrder(budgets Budgets) []string {
 	_, uki := budgets[bundle.UKI]
-	return budgeted(uki)
+	arch := ArchX86_64
+	for _, a := range Arches {
+		if _, ok := budgets[a.Kernel()]; ok {
+			arch = a
+		}
+	}
+	return budgeted(arch, uki)
 }
 
 // checkSizes is CheckSizes for the profile named profile, whose budgets

@@ -33,10 +33,14 @@ type Profile struct {
 	// Compression is the initramfs's (profile.env INITRAMFS_COMPRESSION,
 	// default gzip); the fragment holds its kernel decompressor.
 	Compression initramfs.Compression
+	// Arch is the architecture it builds for (profile.env ARCH, default
+	// x86_64).
+	Arch Arch
 	// UKI says the profile builds bundle.UKI, the unified kernel image.
-	// It is true exactly when the fragment sets CONFIG_EFI_STUB=y: the
-	// stub starts the kernel as an EFI image, so a kernel without it
-	// (2.6.39 has none) cannot be in a UKI, and one with it always can.
+	// It is true exactly when the fragment sets CONFIG_EFI_STUB=y and the
+	// toolchain has a systemd-stub for the architecture (Arch.UKIStub):
+	// the stub starts the kernel as an EFI image, so a kernel without it
+	// (2.6.39 has none) cannot be in a UKI, and one with it can.
 	UKI bool
 }
 
@@ -114,8 +118,11 @@ func Load(root, name string) (*Profile, error) {
 			errs = append(errs, err)
 		}
 	}
-	p.UKI = buildsUKI(p.Fragment)
-	if p.Budgets, err = loadBudgets(filepath.Join(dir, BudgetsFile), p.UKI); err != nil {
+	if p.Arch, err = LookupArch(env[EnvArch]); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %s: %w", envFile, EnvArch, err))
+	}
+	p.UKI = buildsUKI(p.Fragment) && p.Arch.UKIStub
+	if p.Budgets, err = loadBudgets(filepath.Join(dir, BudgetsFile), p.Arch, p.UKI); err != nil {
 		errs = append(errs, err)
 	}
 	patches, _ := filepath.Glob(filepath.Join(dir, "patches", "*.patch"))
@@ -164,9 +171,9 @@ func checkEnv(file string) (map[string]string, error) {
 			if finish != "oldnoconfig" && finish != "olddefconfig" && finish != FinishNone {
 				errs = append(errs, fmt.Errorf("%s:%d: CONFIG_FINISH=%s, want oldnoconfig (2.6.x), olddefconfig or %s", file, i+1, finish, FinishNone))
 			}
-		case k == "MAKE_VARS", k == EnvCompression:
+		case k == "MAKE_VARS", k == EnvCompression, k == EnvArch:
 		default:
-			errs = append(errs, fmt.Errorf("%s:%d: unknown variable %s (known: CONFIG_FINISH, MAKE_VARS, %s)", file, i+1, k, EnvCompression))
+			errs = append(errs, fmt.Errorf("%s:%d: unknown variable %s (known: CONFIG_FINISH, MAKE_VARS, %s, %s)", file, i+1, k, EnvCompression, EnvArch))
 		}
 	}
 	if finish == "" && len(errs) == 0 {

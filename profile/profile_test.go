@@ -76,7 +76,7 @@ func TestRepositoryProfiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"linux-2.6.39", "linux-6.1"} {
+	for _, want := range []string{"linux-2.6.39", "linux-6.1", "linux-6.1-arm64"} {
 		if !strings.Contains(strings.Join(names, " "), want) {
 			t.Errorf("profiles %v lack %s", names, want)
 		}
@@ -84,6 +84,14 @@ func TestRepositoryProfiles(t *testing.T) {
 	for _, n := range names {
 		if _, err := Load("../kernel-configs", n); err != nil {
 			t.Errorf("Load(%s): %v", n, err)
+		}
+	}
+	for name, want := range map[string]struct {
+		arch string
+		uki  bool
+	}{"linux-2.6.39": {"x86_64", false}, "linux-6.1": {"x86_64", true}, "linux-6.1-arm64": {"arm64", false}} {
+		if p, err := Load("../kernel-configs", name); err == nil && (p.Arch.Name != want.arch || p.UKI != want.uki) {
+			t.Errorf("Load(%s): arch %q, UKI %v; want %q, %v", name, p.Arch.Name, p.UKI, want.arch, want.uki)
 		}
 	}
 }

@@ -150,7 +150,11 @@ func Generate(in Input) (*Document, error) {
 	// Every output is read once: the configs give the versions, and all
 	// of them their checksums below.
 	outputFiles := map[string][]byte{}
-	for _, name := range []string{bundle.Kernel, bundle.Initramfs, bundle.KernelConfig, bundle.BusyboxConfig} {
+	kernel := info.KernelFile()
+	if kernel == "" {
+		return nil, fmt.Errorf("sbom: bundle.json: unknown arch %q", info.Arch)
+	}
+	for _, name := range bundle.OutputsOf(info.Arch) {
 		b, err := read(in.Outputs, name)
 		if err != nil {
 			return nil, err
@@ -235,7 +239,7 @@ func Generate(in Input) (*Document, error) {
 
 	// Output files, then the patches the kernel source was built with.
 	outputs := []struct{ name, purpose, related, relType string }{
-		{bundle.Kernel, "BINARY", "SPDXRef-Package-linux", "GENERATED_FROM"},
+		{kernel, "BINARY", "SPDXRef-Package-linux", "GENERATED_FROM"},
 		{bundle.Initramfs, "ARCHIVE", "SPDXRef-Package-busybox", "CONTAINS"},
 		{bundle.KernelConfig, "TEXT", "SPDXRef-Package-linux", "BUILD_DEPENDENCY_OF"},
 		{bundle.BusyboxConfig, "TEXT", "SPDXRef-Package-busybox", "BUILD_DEPENDENCY_OF"},

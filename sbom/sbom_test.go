@@ -179,3 +179,36 @@ func TestVersions(t *testing.T) {
 		t.Errorf("BusyboxVersion = %q, %v", v, err)
 	}
 }
+
+// An arm64 bundle's kernel is Image (bundle.json's arch says so): the SBOM
+// lists it, and a bundle without it is refused naming the file.
+func TestGenerateArm64Kernel(t *testing.T) {
+	in := fixture()
+	in.Info.Arch = "arm64"
+	outputs := in.Outputs.(fstest.MapFS)
+	delete(outputs, bundle.Kernel)
+	outputs[bundle.KernelArm64] = &fstest.MapFile{Data: []byte("arm64 kernel")}
+	b := generate(t, in)
+	var doc v2_3.Document
+	if err := spdxjson.ReadInto(bytes.NewReader(b), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, f := range doc.Files {
+		found = found || (f.FileName == "./Image" && f.Checksums[0].Value != "")
+		if f.FileName == "./bzImage" {
+			t.Errorf("arm64 SBOM lists ./bzImage")
+		}
+	}
+	if !found {
+		t.Errorf("arm64 SBOM does not list ./Image")
+	}
+	delete(outputs, bundle.KernelArm64)
+	if _, err := Generate(in); err == nil || !strings.Contains(err.Error(), "Image") {
+		t.Errorf("Generate without Image = %v, want an error naming Image", err)
+	}
+	in.Info.Arch = "riscv"
+	if _, err := Generate(in); err == nil || !strings.Contains(err.Error(), `unknown arch "riscv"`) {
+		t.Errorf("Generate(arch riscv) = %v, want unknown arch", err)
+	}
+}

@@ -1,6 +1,10 @@
 package stages
 
-import "dagger.io/dagger"
+import (
+	"dagger.io/dagger"
+
+	"rambox/profile"
+)
 
 // Fixed paths, so no build path differs between machines.
 const (
@@ -15,10 +19,15 @@ const (
 )
 
 // KernelUnpack unpacks the source and applies the profile's patches. It
-// depends on the archive and the patches only, so a fragment change does
-// not unpack again.
-func KernelUnpack(c *dagger.Client, tc *dagger.Container, source *dagger.File, patches *dagger.Directory, r Repro) *dagger.Container {
+// depends on the archive, the patches and the architecture only, so a
+// fragment change does not unpack again. The architecture stays in the
+// environment of the configure and build steps that follow.
+func KernelUnpack(c *dagger.Client, tc *dagger.Container, source *dagger.File, patches *dagger.Directory, arch profile.Arch, r Repro) *dagger.Container {
 	return r.exec(r.apply(tc).
+		WithEnvVariable("ARCH", arch.Name).
+		WithEnvVariable("CROSS_COMPILE", arch.CrossCompile).
+		WithEnvVariable("KERNEL_IMAGE", arch.Kernel()).
+		WithEnvVariable("KERNEL_IMAGE_PATH", arch.KernelPath).
 		WithEnvVariable("KSRC", kernelSrc).
 		WithEnvVariable("KCONF", kernelConf).
 		WithEnvVariable("KOBJ", kernelObj).
@@ -52,10 +61,10 @@ func KernelKconfig(configured *dagger.Container, symbol string) *dagger.File {
 		File("/work/kconfig.txt")
 }
 
-// KernelBuild compiles bzImage. objects is the cache volume that keeps the
+// KernelBuild compiles the kernel image (profile.Arch.Kernel). objects is the cache volume that keeps the
 // object tree between builds of the same source (its name must say which
 // source and profile); an empty volume gives a clean build. The directory
-// it returns holds bzImage and kernel.config.
+// it returns holds the kernel image and kernel.config.
 func KernelBuild(configured *dagger.Container, objects *dagger.CacheVolume, r Repro) *dagger.Directory {
 	return r.exec(configured.WithMountedCache(kernelObj, objects, dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}),
 		[]string{"sh", kernelScript, "build", kernelOut}).

@@ -39,12 +39,6 @@ var (
 	userName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 )
 
-// defaultCmdline is the kernel command line a bundle carries unless told
-// otherwise: the kernel configures eth0 by DHCP (a second DHCP round after
-// PXE's, as the seed does), consoles on screen and serial port, and the
-// RAM root is kept.
-const defaultCmdline = "rw ip=dhcp console=tty0 console=ttyS0 rambox"
-
 func runBuild(args []string) error {
 	fs := newFlagSet("build", "[--profile NAME] [--out DIR] [--source NAME=PATH|URL@sha256:HEX]...")
 	var (
@@ -55,7 +49,7 @@ func runBuild(args []string) error {
 		tcRootfs    = fs.String("toolchain-rootfs", "", "toolchain root filesystem `directory` (default: the one `just toolchain` made, if any)")
 		tcImage     = fs.String("toolchain-image", "", "toolchain image `ref`, pinned as REPO@sha256:HEX")
 		epoch       = fs.Int64("epoch", -1, "SOURCE_DATE_EPOCH for every output (default: $SOURCE_DATE_EPOCH, else the HEAD commit's time)")
-		cmdline     = fs.String("cmdline", defaultCmdline, "kernel command line recorded in the bundle")
+		cmdline     = fs.String("cmdline", "", "kernel command line recorded in the bundle (default: the profile architecture's, e.g. \""+profile.ArchX86_64.DefaultCmdline()+"\")")
 		timezone    = fs.String("timezone", initramfs.DefaultTimezone, "timezone `name` of the box")
 		cacheBust   = fs.String("cache-bust", "", "any new `value` reruns every step (clean builds for timing and the repro gate)")
 		ctrHost     = fs.String("container-host", "", "host `name` build steps see (uname -n) instead of the engine's; the repro gate varies it")
@@ -160,6 +154,10 @@ func runBuild(args []string) error {
 	if *logFile == "" {
 		*logFile = filepath.Clean(*out) + ".engine.log"
 	}
+	kernelCmdline := *cmdline
+	if kernelCmdline == "" {
+		kernelCmdline = prof.Arch.DefaultCmdline()
+	}
 	info, err := pipeline.Run(ctx, pipeline.Config{
 		Profile:       prof,
 		KernelSource:  kernelPath,
@@ -171,7 +169,7 @@ func runBuild(args []string) error {
 		RamboxBinary:  self,
 		Repro:         repro,
 		Timezone:      *timezone,
-		KernelCmdline: *cmdline,
+		KernelCmdline: kernelCmdline,
 		SecureBoot:    secureBoot,
 		OutDir:        *out,
 		Log:           engineLog,

@@ -3,7 +3,7 @@
 # separately:
 #   kernel.sh unpack ARCHIVE PATCHES_DIR  -> the patched source at $KSRC
 #   kernel.sh configure PROFILE_DIR       -> $KCONF/.config
-#   kernel.sh build OUT_DIR               -> OUT_DIR/bzImage, OUT_DIR/kernel.config
+#   kernel.sh build OUT_DIR               -> OUT_DIR/$KERNEL_IMAGE, OUT_DIR/kernel.config
 # configure and build work out of tree (make O=): the source stays
 # pristine, configuring never unpacks again, and build keeps its objects in
 # $KOBJ (a cache volume), so a small config change recompiles only what it
@@ -19,16 +19,28 @@
 # holds *.patch, applied in name order.
 # Reproducibility inputs come from the environment: SOURCE_DATE_EPOCH,
 # KBUILD_BUILD_USER, KBUILD_BUILD_HOST, KBUILD_BUILD_VERSION.
+# The architecture too (profile.Arch, from profile.env's ARCH): ARCH (the
+# kernel's ARCH=), CROSS_COMPILE (empty for the toolchain's own gcc),
+# KERNEL_IMAGE (the make target and output name) and KERNEL_IMAGE_PATH
+# (where kbuild writes it in the object tree).
 set -eu
 KSRC=${KSRC:-/work/linux}
 KCONF=${KCONF:-/work/kconf}
 KOBJ=${KOBJ:-/work/kobj}
+: "${ARCH:?ARCH must be set}" "${KERNEL_IMAGE:?KERNEL_IMAGE must be set}" "${KERNEL_IMAGE_PATH:?KERNEL_IMAGE_PATH must be set}"
+CROSS_COMPILE=${CROSS_COMPILE:-}
 : "${SOURCE_DATE_EPOCH:?SOURCE_DATE_EPOCH must be set}"
 export KBUILD_BUILD_TIMESTAMP="$(date -u -d "@$SOURCE_DATE_EPOCH" '+%a %b %e %H:%M:%S UTC %Y')"
 export KBUILD_BUILD_USER="${KBUILD_BUILD_USER:-rambox}"
 export KBUILD_BUILD_HOST="${KBUILD_BUILD_HOST:-rambox}"
 export KBUILD_BUILD_VERSION="${KBUILD_BUILD_VERSION:-1}"
 export LC_ALL=C TZ=UTC
+
+# kmake ARGS...: make in the source tree for $ARCH, with the cross
+# compiler when there is one (none on the make line otherwise).
+kmake() {
+	make -s -C "$KSRC" ARCH="$ARCH" ${CROSS_COMPILE:+CROSS_COMPILE="$CROSS_COMPILE"} "$@"
+}
 
 # phase NAME CMD...: runs CMD and prints how long it took.
 phase() {
@@ -54,7 +66,7 @@ unpack)
 	# finds them built. 2.6.39's Makefile does not create the O= directory
 	# itself, as 6.1's does ("output directory ... does not exist").
 	mkdir -p "$KCONF"
-	phase kconfig-tools make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 allnoconfig
+	phase kconfig-tools kmake O="$KCONF" allnoconfig
 	rm -f "$KCONF/.config" "$KCONF/.config.old"
 	;;
 configure)
@@ -65,10 +77,10 @@ configure)
 	rm -f "$KCONF/.config" "$KCONF/.config.old"
 	cp "$profile/profile.env" "$KCONF/.rambox-profile.env"
 	. "$profile/profile.env"
-	phase allnoconfig make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 KCONFIG_ALLCONFIG="$profile/fragment.config" allnoconfig
+	phase allnoconfig kmake O="$KCONF" KCONFIG_ALLCONFIG="$profile/fragment.config" allnoconfig
 	# CONFIG_FINISH=none: allnoconfig's .config is final as it is.
 	[ "$CONFIG_FINISH" = none ] ||
-		phase "$CONFIG_FINISH" make -s -C "$KSRC" O="$KCONF" ARCH=x86_64 "$CONFIG_FINISH" </dev/null
+		phase "$CONFIG_FINISH" kmake O="$KCONF" "$CONFIG_FINISH" </dev/null
 	;;
 build)
 	out=$2
@@ -83,10 +95,10 @@ build)
 	# decide which objects recompile.
 	cmp -s "$KCONF/.config" "$KOBJ/.config" 2>/dev/null || cp "$KCONF/.config" "$KOBJ/.config"
 	# shellcheck disable=SC2086 # MAKE_VARS is a list of VAR=value words
-	phase make make -s -C "$KSRC" O="$KOBJ" ARCH=x86_64 -j"$(nproc)" ${MAKE_VARS:-} \
-		KCFLAGS="-fmacro-prefix-map=$KSRC/= -fmacro-prefix-map=$KOBJ/=" bzImage </dev/null
+	phase make kmake O="$KOBJ" -j"$(nproc)" ${MAKE_VARS:-} \
+		KCFLAGS="-fmacro-prefix-map=$KSRC/= -fmacro-prefix-map=$KOBJ/=" "$KERNEL_IMAGE" </dev/null
 	mkdir -p "$out"
-	cp "$KOBJ/arch/x86/boot/bzImage" "$out/bzImage"
+	cp "$KOBJ/$KERNEL_IMAGE_PATH" "$out/$KERNEL_IMAGE"
 	cp "$KOBJ/.config" "$out/kernel.config"
 	;;
 *)

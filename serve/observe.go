@@ -54,12 +54,17 @@ func (o *observer) macOf(addr netip.Addr) (net.HardwareAddr, bool) {
 	return mac, ok
 }
 
-// dhcp records one DHCP exchange.
+// dhcp records one DHCP exchange, then logs it: recorded before logged,
+// so an exchange in the log is on record even if serve is killed right
+// after the line.
 func (o *observer) dhcp(e dhcp.Exchange) {
-	o.log.Info("dhcp", "mac", e.MAC.String(), "ip", e.IP, "port", e.Port, "request", e.Request.String(), "reply", e.Reply.String(), "bootfile", e.BootFile, "err", e.Err)
-	if e.Err != nil {
-		return
+	if e.Err == nil {
+		o.recordDHCP(e)
 	}
+	o.log.Info("dhcp", "mac", e.MAC.String(), "ip", e.IP, "port", e.Port, "request", e.Request.String(), "reply", e.Reply.String(), "bootfile", e.BootFile, "err", e.Err)
+}
+
+func (o *observer) recordDHCP(e dhcp.Exchange) {
 	reply := strings.ToLower(e.Reply.String())
 	o.metrics.DHCP(reply)
 	if e.IP.IsValid() {

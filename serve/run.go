@@ -227,19 +227,20 @@ func routes(cur *bootfs.Current, obs *observer) http.Handler {
 // MetricsPath is where Prometheus scrapes serve.
 const MetricsPath = "/metrics"
 
-// logRequests logs every HTTP request once it is answered (the transfer
-// log, which names the digest paths each client loaded) and records each
-// boot file served whole.
+// logRequests records each boot file served whole and logs every HTTP
+// request once it is answered (the transfer log, which names the digest
+// paths each client loaded). Recorded before logged: a transfer in the
+// log is on record even if serve is killed right after the line.
 func (o *observer) logRequests(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
-		o.log.Info("http", "client", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "range", r.Header.Get("Range"), "status", strconv.Itoa(sw.status))
 		if r.Method == http.MethodGet && (sw.status == http.StatusOK || sw.status == http.StatusPartialContent) && bootFile(r.URL.Path) {
 			if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 				o.transfer("http", ap.Addr(), r.URL.Path, sw.bytes)
 			}
 		}
+		o.log.Info("http", "client", r.RemoteAddr, "method", r.Method, "path", r.URL.Path, "range", r.Header.Get("Range"), "status", strconv.Itoa(sw.status))
 	})
 }
 

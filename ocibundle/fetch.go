@@ -103,7 +103,7 @@ func checkLayers(layers []ocispec.Descriptor, info *bundle.Info) error {
 	seen := map[string]bool{}
 	for _, l := range layers {
 		name := l.Annotations[ocispec.AnnotationTitle]
-		want, ok := LayerMediaType(name)
+		want, ok := LayerMediaType(info, name)
 		switch {
 		case !ok || l.MediaType != want:
 			return fmt.Errorf("layer %q: %w %q", name, ErrUnexpectedType, l.MediaType)
@@ -119,7 +119,7 @@ func checkLayers(layers []ocispec.Descriptor, info *bundle.Info) error {
 		}
 	}
 	var errs []error
-	for _, lt := range layerTypes {
+	for _, lt := range layerTypes(info) {
 		if !seen[lt.name] && (!lt.optional || info.Has(lt.name)) {
 			errs = append(errs, fmt.Errorf("%w %s", ErrMissingLayer, lt.name))
 		}

@@ -32,26 +32,30 @@ const (
 
 // layerTypes maps each published output to its media type, in manifest
 // order. busybox.config stays in the build outputs (and in bundle.json's
-// digests) but a boot server has no use for it.
+// digests) but a boot server has no use for it. The kernel layer's file is
+// the architecture's kernel image (bundle.KernelFile: bzImage, Image): one
+// media type, whose title says which.
 // An optional layer (one of bundle.Optional) is published, and required,
 // exactly when bundle.json lists its file.
-var layerTypes = []struct {
+type layerType struct {
 	name, mediaType string
 	optional        bool
-}{
-	{bundle.Kernel, MediaTypeKernel, false},
-	{bundle.Initramfs, MediaTypeInitramfs, false},
-	{bundle.KernelConfig, MediaTypeKernelConfig, false},
-	{bundle.UKI, MediaTypeUKI, true},
 }
 
-// ErrArchUnsupported is returned for a bundle built for an architecture
-// other than x86-64: those can be built but not yet published.
-var ErrArchUnsupported = errors.New("only x86_64 bundles can be published yet")
+// layerTypes gives the layers of a bundle of info's architecture.
+func layerTypes(info *bundle.Info) []layerType {
+	return []layerType{
+		{info.KernelFile(), MediaTypeKernel, false},
+		{bundle.Initramfs, MediaTypeInitramfs, false},
+		{bundle.KernelConfig, MediaTypeKernelConfig, false},
+		{bundle.UKI, MediaTypeUKI, true},
+	}
+}
 
-// LayerMediaType returns the media type a bundle file is published with.
-func LayerMediaType(name string) (string, bool) {
-	for _, l := range layerTypes {
+// LayerMediaType returns the media type file name is published with in
+// a bundle of info's architecture.
+func LayerMediaType(info *bundle.Info, name string) (string, bool) {
+	for _, l := range layerTypes(info) {
 		if l.name == name {
 			return l.mediaType, true
 		}
@@ -79,11 +83,6 @@ func Push(ctx context.Context, target oras.Target, dir string, meta Meta) (ocisp
 	if err := info.Validate(); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("bundle %s: %w", dir, err)
 	}
-	// The bundle format has one kernel layer, bzImage; where another
-	// architecture's bundle goes (an OCI image index) is not decided yet.
-	if info.Arch != "" && info.Arch != bundle.ArchX86_64 {
-		return ocispec.Descriptor{}, fmt.Errorf("bundle %s: %w (bundle.json arch %q)", dir, ErrArchUnsupported, info.Arch)
-	}
 	want := map[string]bundle.FileEntry{}
 	for _, f := range info.Files {
 		want[f.Name] = f
@@ -93,7 +92,7 @@ func Push(ctx context.Context, target oras.Target, dir string, meta Meta) (ocisp
 		return ocispec.Descriptor{}, err
 	}
 	var layers []ocispec.Descriptor
-	for _, l := range layerTypes {
+	for _, l := range layerTypes(info) {
 		if l.optional && !info.Has(l.name) {
 			continue
 		}

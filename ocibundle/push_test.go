@@ -129,14 +129,12 @@ func TestPushRefusesBadCmdline(t *testing.T) {
 	}
 }
 
-// TestPushRefusesOtherArch: an arm64 bundle (bundle.json arch) is refused
-// by name before anything is pushed, not as a missing bzImage.
-func TestPushRefusesOtherArch(t *testing.T) {
-	target, err := ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci")}.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := bundletest.Write(t, "kernel", "rw")
+// TestPushFetchArm64: an arm64 bundle (bundle.json arch) publishes its
+// kernel layer as Image, and fetches back with it; the same bundle with
+// its kernel under the x86 name is refused before anything is pushed.
+func TestPushFetchArm64(t *testing.T) {
+	ctx := context.Background()
+	dir := bundletest.Write(t, "arm64 kernel", "rw")
 	info, _, err := bundle.ReadInfo(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +143,56 @@ func TestPushRefusesOtherArch(t *testing.T) {
 	if err := info.WriteFiles(dir); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ocibundle.Push(context.Background(), target, dir, ocibundle.Meta{}); !errors.Is(err, ocibundle.ErrArchUnsupported) || !strings.Contains(err.Error(), `"arm64"`) {
-		t.Errorf("Push of an arm64 bundle = %v, want ErrArchUnsupported naming arm64", err)
+	target, err := ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci")}.Open()
+	if err != nil {
+		t.Fatal(err)
 	}
+	if _, err := ocibundle.Push(ctx, target, dir, ocibundle.Meta{}); err == nil || !strings.Contains(err.Error(), bundle.KernelArm64) {
+		t.Errorf("Push of an arm64 bundle holding bzImage = %v, want an error naming %s", err, bundle.KernelArm64)
+	}
+
+	if err := os.Rename(filepath.Join(dir, bundle.Kernel), filepath.Join(dir, bundle.KernelArm64)); err != nil {
+		t.Fatal(err)
+	}
+	if err := info.Describe(dir, []string{bundle.KernelArm64, bundle.Initramfs, bundle.KernelConfig, bundle.BusyboxConfig}); err != nil {
+		t.Fatal(err)
+	}
+	if err := info.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	keyPath := filepath.Join(t.TempDir(), "cosign.key")
+	pubPath, err := signing.Keygen(keyPath, signing.Password{Set: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := signing.LoadSigner(keyPath, nil)
+	verifier, _ := signing.LoadVerifier(pubPath)
+	ref := ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci")}
+	target, _ = ref.Open()
+	desc, err := ocibundle.Push(ctx, target, dir, ocibundle.Meta{})
+	if err != nil {
+		t.Fatalf("Push of an arm64 bundle: %v", err)
+	}
+	if err := (signing.KeySigner{Key: signer}).Sign(ctx, target, ref, desc); err != nil {
+		t.Fatal(err)
+	}
+	ref.Digest = desc.Digest
+	f, err := ocibundle.Fetch(ctx, ref, signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()}, ocibundle.FetchOptions{})
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if string(f.Files[bundle.KernelArm64]) != "arm64 kernel" || f.Info.Arch != "arm64" {
+		t.Errorf("fetched arch %q, files %v", f.Info.Arch, keys(f.Files))
+	}
+	if _, ok := f.Files[bundle.Kernel]; ok {
+		t.Errorf("arm64 bundle fetched with a %s", bundle.Kernel)
+	}
+}
+
+func keys(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -51,7 +51,7 @@ func signed(t *testing.T, kernel string) (ref ocibundle.Ref, dir, pub string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := publish.Run(context.Background(), publish.Options{Bundle: dir,
+	res, err := publish.Run(context.Background(), publish.Options{Bundles: []string{dir},
 		To:     ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "src"), Tag: "latest"},
 		Signer: signing.KeySigner{Key: signer}, BuilderID: "urn:test"})
 	if err != nil {

@@ -37,9 +37,9 @@ func published(t *testing.T, cmdline string) (ocibundle.Ref, string) {
 		t.Fatal(err)
 	}
 	res, err := publish.Run(context.Background(), publish.Options{
-		Bundle: bundletest.Write(t, "kernel", cmdline),
-		To:     ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci"), Tag: "latest"},
-		Signer: signing.KeySigner{Key: signer}, BuilderID: "urn:test"})
+		Bundles: []string{bundletest.Write(t, "kernel", cmdline)},
+		To:      ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci"), Tag: "latest"},
+		Signer:  signing.KeySigner{Key: signer}, BuilderID: "urn:test"})
 	if err != nil {
 		t.Fatalf("publish: %v", err)
 	}

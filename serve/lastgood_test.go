@@ -45,9 +45,9 @@ func publishWith(t *testing.T, key, kernel string) ocibundle.Ref {
 		t.Fatal(err)
 	}
 	res, err := publish.Run(context.Background(), publish.Options{
-		Bundle: bundletest.Write(t, kernel, "rw ip=dhcp rambox"),
-		To:     ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci"), Tag: "latest"},
-		Signer: signing.KeySigner{Key: signer}, BuilderID: "urn:test"})
+		Bundles: []string{bundletest.Write(t, kernel, "rw ip=dhcp rambox")},
+		To:      ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci"), Tag: "latest"},
+		Signer:  signing.KeySigner{Key: signer}, BuilderID: "urn:test"})
 	if err != nil {
 		t.Fatalf("publish: %v", err)
 	}

@@ -52,6 +52,7 @@ func (f *keysFlag) Set(v string) error {
 func addVerifyFlags(fs *flag.FlagSet, o *pull.VerifyOptions) {
 	addTrustFlags(fs, &o.Trust)
 	fs.BoolVar(&o.AllowTag, "allow-tag", false, "accept a ref without @sha256 digest")
+	fs.StringVar(&o.Arch, "arch", ocibundle.DefaultPlatformArch, "platform `architecture` (amd64, arm64): the bundle picked from a multi-arch index, and what a single bundle must be")
 }
 
 func runVerify(args []string) error {

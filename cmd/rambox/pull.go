@@ -69,6 +69,9 @@ func runVerify(args []string) error {
 		return err
 	}
 	fmt.Printf("verified %s (profile %s)\n", v.Ref, v.Bundle.Info.Profile)
+	if ix := v.Bundle.Index; ix.Digest != "" {
+		fmt.Printf("  picked from index %s\n", ix.Digest)
+	}
 	for _, a := range v.Attached {
 		fmt.Printf("  attached %s %s (%s)\n", a.Name, a.Manifest.Digest, a.ArtifactType)
 	}

@@ -10,13 +10,15 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"rambox/bundle"
 	"rambox/bundle/bundletest"
 )
 
 // TestPublishMultiArch: `rambox publish` of an amd64 and an arm64 bundle
 // into the registry makes an index the real oras CLI reads with both
 // platforms, which the real cosign verifies (the index and each
-// manifest), and `rambox verify --arch` picks each platform's bundle.
+// manifest); `rambox verify --arch` picks each platform's bundle and
+// `rambox pull --arch arm64` lays out the arm64 one.
 func TestPublishMultiArch(t *testing.T) {
 	requireE2E(t)
 	c := newCLI(t)
@@ -49,6 +51,13 @@ func TestPublishMultiArch(t *testing.T) {
 		if out, err := c.run("verify", "--key", "cosign.pub", "--arch", want, ref); err != nil || !strings.Contains(out, d.Digest.String()) {
 			t.Errorf("rambox verify --arch %s %s: %v\n%s", want, ref, err, out)
 		}
+	}
+	root := filepath.Join(t.TempDir(), "tftp")
+	if out, err := c.run("pull", ref, "--key", "cosign.pub", "--arch", "arm64", "--tftp-root", root); err != nil || !strings.Contains(out, "picked from index") {
+		t.Errorf("rambox pull --arch arm64 %s: %v\n%s", ref, err, out)
+	}
+	if got, err := os.ReadFile(filepath.Join(root, "current", bundle.KernelArm64)); err != nil || string(got) != "arm64 kernel of "+runNonce {
+		t.Errorf("pull --arch arm64: %s in the TFTP root: %q, %v", bundle.KernelArm64, got, err)
 	}
 	for _, r := range signed {
 		cmd := exec.Command(cosign, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--allow-http-registry", r)

@@ -101,6 +101,9 @@ func runPull(args []string) error {
 		return err
 	}
 	fmt.Printf("%s -> %s (current)\n", res.Ref, res.Dir)
+	if res.Index != "" {
+		fmt.Printf("  picked from index %s\n", res.Index)
+	}
 	for _, n := range res.Nodes {
 		fmt.Printf("  %-16s %s  %s/%s\n", n.Name, n.IP, tftproot.ConfigDir, n.Config)
 	}

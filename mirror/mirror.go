@@ -101,6 +101,10 @@ type Result struct {
 	Ignored []ocispec.Descriptor
 }
 
+// ErrIndex is returned for a source that is a multi-arch index: Mirror
+// copies one bundle.
+var ErrIndex = errors.New("is a multi-arch image index, which mirror does not copy yet")
+
 // Mirror copies o.Src's bundle, attachments and signatures to o.Dst, and
 // returns the ref to pull it by there. A source that does not verify
 // writes nothing at o.Dst; a copy that does not verify at o.Dst is an
@@ -125,6 +129,11 @@ func Mirror(ctx context.Context, o Options) (Result, error) {
 	v, err := verify(o.Src.Pinned())
 	if err != nil {
 		return Result{}, fmt.Errorf("SRC: %w", err)
+	}
+	if ix := v.Bundle.Index.Digest; ix != "" {
+		// Copying the one verified manifest would drop the index's other
+		// platforms without a word.
+		return Result{}, fmt.Errorf("SRC %s: %w: mirror each platform's bundle by its manifest digest (rambox verify --arch ARCH prints it)", o.Src, ErrIndex)
 	}
 	res.Ignored = v.Ignored
 	src, err := o.Src.OpenWith(o.Timeouts)

@@ -51,7 +51,7 @@ func signed(t *testing.T, kernel string) (ref ocibundle.Ref, dir, pub string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := publish.Run(context.Background(), publish.Options{Bundle: dir,
+	res, err := publish.Run(context.Background(), publish.Options{Bundles: []string{dir},
 		To:     ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "src"), Tag: "latest"},
 		Signer: signing.KeySigner{Key: signer}, BuilderID: "urn:test"})
 	if err != nil {
@@ -199,6 +199,35 @@ func TestMirrorRefusesSource(t *testing.T) {
 				t.Errorf("DST %s exists after a refused mirror (%v)", dst, err)
 			}
 		})
+	}
+}
+
+// TestMirrorRefusesIndex: a multi-arch index is refused, naming SRC,
+// rather than mirrored as its amd64 bundle alone.
+func TestMirrorRefusesIndex(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "cosign.key")
+	pub, err := signing.Keygen(key, signing.Password{Set: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := signing.LoadSigner(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := publish.Run(context.Background(), publish.Options{
+		Bundles: []string{bundletest.Write(t, "amd64", "rw"), bundletest.WriteArm64(t, "arm64", "rw")},
+		To:      ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "src")},
+		Signer:  signing.KeySigner{Key: signer}, BuilderID: "urn:test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "mirror")
+	_, err = mirror.Mirror(context.Background(), mirror.Options{Src: res.Ref, Dst: ocibundle.Ref{Layout: dst}, Trust: pull.Trust{Key: pub}})
+	if !errors.Is(err, mirror.ErrIndex) || !strings.Contains(err.Error(), "SRC "+res.Ref.String()) {
+		t.Errorf("Mirror of an index = %v, want ErrIndex naming SRC %s", err, res.Ref)
+	}
+	if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("DST %s exists after a refused mirror (%v)", dst, err)
 	}
 }
 

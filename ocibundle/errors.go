@@ -12,3 +12,10 @@ var (
 	ErrDuplicateLayer = errors.New("bundle has this layer twice")
 	ErrInfoMismatch   = errors.New("layer differs from bundle.json")
 )
+
+// Why an index is refused, or a bundle for the platform asked.
+var (
+	ErrNoPlatform        = errors.New("index has no manifest for platform")
+	ErrDuplicatePlatform = errors.New("index lists the platform twice")
+	ErrWrongArch         = errors.New("bundle is of another architecture than asked")
+)

@@ -24,13 +24,20 @@ type Verifier interface {
 type FetchOptions struct {
 	AllowTag bool     // accept a ref without digest (resolve the tag)
 	Timeouts Timeouts // for a registry; zero fields are DefaultTimeouts'
+	// Arch is the OCI platform architecture (amd64, arm64) wanted: the
+	// manifest picked from an index, and what a single bundle's
+	// bundle.json arch must be. Empty is DefaultPlatformArch.
+	Arch string
 }
 
 // Fetch resolves ref and returns the bundle only when everything checks:
 // a ref without digest is refused unless o.AllowTag; a ref with both tag and
 // digest is refused when the tag has moved; the manifest must have ref's
 // digest and a signature verifier accepts; every blob must match its
-// descriptor. Nothing is returned, so nothing can be written, otherwise.
+// descriptor. A ref to an image index is fetched as the bundle manifest it
+// lists for o.Arch, the index's signature and the manifest's both checked;
+// either way bundle.json's arch must be o.Arch. Nothing is returned, so
+// nothing can be written, otherwise.
 func Fetch(ctx context.Context, ref Ref, check Verifier, o FetchOptions) (*bundle.Fetched, error) {
 	if ref.Digest == "" && !o.AllowTag {
 		return nil, fmt.Errorf("%s: %w: pin it as ...@sha256:HEX (or pass --allow-tag)", ref, ErrTagNotAllowed)
@@ -56,9 +63,20 @@ func Fetch(ctx context.Context, ref Ref, check Verifier, o FetchOptions) (*bundl
 			return nil, fmt.Errorf("%s: store answered with %s", ref, desc.Digest)
 		}
 	}
+	arch := o.Arch
+	if arch == "" {
+		arch = DefaultPlatformArch
+	}
+	var index ocispec.Descriptor
+	if desc.MediaType == ocispec.MediaTypeImageIndex {
+		index = desc
+		if desc, err = selectFromIndex(ctx, target, index, arch, check); err != nil {
+			return nil, fmt.Errorf("%s: index %s: %w", ref, index.Digest, err)
+		}
+	}
 	raw, err := FetchLimited(ctx, target, desc, MaxManifestSize)
 	if err != nil {
-		return nil, fmt.Errorf("%s: manifest: %w", ref, err)
+		return nil, fmt.Errorf("%s: manifest %s: %w", ref, desc.Digest, err)
 	}
 	if err := check.Verify(ctx, target, desc); err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
@@ -70,7 +88,7 @@ func Fetch(ctx context.Context, ref Ref, check Verifier, o FetchOptions) (*bundl
 	if m.ArtifactType != ArtifactType || m.Config.MediaType != MediaTypeConfig {
 		return nil, fmt.Errorf("%s: %w (artifactType %q, config %q)", ref, ErrNotBundle, m.ArtifactType, m.Config.MediaType)
 	}
-	f := &bundle.Fetched{Manifest: desc, Files: map[string][]byte{}}
+	f := &bundle.Fetched{Index: index, Manifest: desc, Files: map[string][]byte{}}
 	if f.InfoJSON, err = FetchLimited(ctx, target, m.Config, MaxConfigSize); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", ref, bundle.InfoFile, err)
 	}
@@ -80,16 +98,36 @@ func Fetch(ctx context.Context, ref Ref, check Verifier, o FetchOptions) (*bundl
 	if err := f.Info.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
+	if got, err := PlatformArch(f.Info.Arch); err != nil || got != arch {
+		return nil, fmt.Errorf("%s: manifest %s: %w: %s arch %q is %s, asked for %s", ref, desc.Digest, ErrWrongArch, bundle.InfoFile, f.Info.Arch, got, arch)
+	}
 	if err := checkLayers(m.Layers, f.Info); err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
 	for _, l := range m.Layers {
 		name := l.Annotations[ocispec.AnnotationTitle]
 		if f.Files[name], err = FetchLimited(ctx, target, l, MaxLayerSize); err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", ref, name, err)
+			return nil, fmt.Errorf("%s: manifest %s: %s (%s): %w", ref, desc.Digest, name, l.Digest, err)
 		}
 	}
 	return f, nil
+}
+
+// selectFromIndex fetches the index at desc, checks its signature and
+// returns the manifest descriptor it lists for linux/arch.
+func selectFromIndex(ctx context.Context, target oras.ReadOnlyTarget, desc ocispec.Descriptor, arch string, check Verifier) (ocispec.Descriptor, error) {
+	raw, err := FetchLimited(ctx, target, desc, MaxManifestSize)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	if err := check.Verify(ctx, target, desc); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	var idx ocispec.Index
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	return SelectPlatform(idx, arch)
 }
 
 // checkLayers checks a manifest's layers before any is fetched: each is

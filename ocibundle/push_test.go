@@ -177,7 +177,7 @@ func TestPushFetchArm64(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref.Digest = desc.Digest
-	f, err := ocibundle.Fetch(ctx, ref, signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()}, ocibundle.FetchOptions{})
+	f, err := ocibundle.Fetch(ctx, ref, signing.KeyVerifier{Key: verifier, SignedIdentity: ref.Identity()}, ocibundle.FetchOptions{Arch: "arm64"})
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}

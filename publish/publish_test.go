@@ -23,7 +23,7 @@ func TestOptionsValidate(t *testing.T) {
 			t.Errorf("Validate() = %v, want it to name %s", err, want)
 		}
 	}
-	err = publish.Options{Bundle: "b", To: ocibundle.Ref{Layout: "oci"}, Signer: signing.KeylessSigner{}, BuilderID: "b"}.Validate()
+	err = publish.Options{Bundles: []string{"b"}, To: ocibundle.Ref{Layout: "oci"}, Signer: signing.KeylessSigner{}, BuilderID: "b"}.Validate()
 	if err == nil || !strings.Contains(err.Error(), "keyless") {
 		t.Errorf("keyless into a layout: Validate() = %v, want a keyless error", err)
 	}
@@ -50,7 +50,7 @@ func TestRunRedactsSourceURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := publish.Options{Bundle: dir, To: ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci")},
+	o := publish.Options{Bundles: []string{dir}, To: ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci")},
 		Signer: signing.KeySigner{Key: signer}, BuilderID: "urn:test",
 		SourceURL: "https://user:SECRETTOKEN@example.org/rambox.git", Revision: "r"}
 	res, err := publish.Run(ctx, o)

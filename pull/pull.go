@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/netip"
 
+	"github.com/opencontainers/go-digest"
+
 	"rambox/bundle"
 	"rambox/ocibundle"
 	"rambox/pxe"
@@ -32,6 +34,7 @@ func (o Options) Validate() error {
 // Result is what a pull laid out.
 type Result struct {
 	Ref   ocibundle.Ref // pinned by digest
+	Index digest.Digest // the index Ref was picked from, when the ref named one
 	Dir   string        // the bundle's directory in the TFTP root
 	Nodes []Node        // one per inventory node
 }
@@ -64,7 +67,7 @@ func Pull(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	res, err := install(o, f, inv)
-	res.Ref = pinned(o.Ref, f)
+	res.Ref, res.Index = pinned(o.Ref, f), f.Index.Digest
 	return res, err
 }
 

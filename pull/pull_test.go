@@ -27,6 +27,14 @@ import (
 // and the public key's path.
 func published(t *testing.T, cmdline string) (ocibundle.Ref, string) {
 	t.Helper()
+	return publishedDirs(t, bundletest.Write(t, "kernel", cmdline))
+}
+
+// publishedDirs publishes bundle directories (several: as an index) to
+// a fresh layout, signed with a fresh key, and returns the pinned ref and
+// the public key's path.
+func publishedDirs(t *testing.T, dirs ...string) (ocibundle.Ref, string) {
+	t.Helper()
 	key := filepath.Join(t.TempDir(), "cosign.key")
 	pub, err := signing.Keygen(key, signing.Password{Set: true})
 	if err != nil {
@@ -37,9 +45,9 @@ func published(t *testing.T, cmdline string) (ocibundle.Ref, string) {
 		t.Fatal(err)
 	}
 	res, err := publish.Run(context.Background(), publish.Options{
-		Bundle: bundletest.Write(t, "kernel", cmdline),
-		To:     ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci"), Tag: "latest"},
-		Signer: signing.KeySigner{Key: signer}, BuilderID: "urn:test"})
+		Bundles: dirs,
+		To:      ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci"), Tag: "latest"},
+		Signer:  signing.KeySigner{Key: signer}, BuilderID: "urn:test"})
 	if err != nil {
 		t.Fatalf("publish: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"rambox/bundle/bundletest"
 	"rambox/publish"
 	"rambox/pull"
 	"rambox/signing"
@@ -92,5 +93,41 @@ func TestVerifyKOfN(t *testing.T) {
 	byTag.Digest, byTag.Tag = "", "latest"
 	if _, err := publish.Sign(ctx, byTag, signing.KeySigner{Key: signer}); err == nil || !strings.Contains(err.Error(), "no digest") {
 		t.Errorf("publish.Sign(%s) = %v, want no digest", byTag, err)
+	}
+}
+
+// TestVerifyKOfNIndex: co-signing a multi-arch index signs each manifest
+// it lists (and their attachments) too, so a 2-of-2 policy, which checks
+// the index's and the platform manifest's signatures, accepts both
+// platforms after it and neither before.
+func TestVerifyKOfNIndex(t *testing.T) {
+	ctx := context.Background()
+	ref, ciPub := publishedDirs(t, bundletest.Write(t, "amd64 kernel", "rw"), bundletest.WriteArm64(t, "arm64 kernel", "rw"))
+	releaseKey := filepath.Join(t.TempDir(), "release.key")
+	releasePub, err := signing.Keygen(releaseKey, signing.Password{Set: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := pull.Trust{Keys: []string{ciPub, releasePub}, Threshold: 2}
+	for _, arch := range []string{"amd64", "arm64"} {
+		if _, err := pull.Verify(ctx, pull.VerifyOptions{Ref: ref, Trust: both, Arch: arch}); !errors.Is(err, signing.ErrThreshold) {
+			t.Errorf("Verify --arch %s (signed by ci only, 2 of 2) = %v, want ErrThreshold", arch, err)
+		}
+	}
+	signer, err := signing.LoadSigner(releaseKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := publish.Sign(ctx, ref, signing.KeySigner{Key: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(signed) != 5 || signed[0].Digest != ref.Digest {
+		t.Errorf("publish.Sign(%s) signed %d manifests, want 5: the index, two bundles, their provenances", ref, len(signed))
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		if _, err := pull.Verify(ctx, pull.VerifyOptions{Ref: ref, Trust: both, Arch: arch}); err != nil {
+			t.Errorf("Verify --arch %s (co-signed, 2 of 2) = %v", arch, err)
+		}
 	}
 }

@@ -21,13 +21,16 @@ type VerifyOptions struct {
 	Ref      ocibundle.Ref
 	Trust    Trust
 	AllowTag bool // accept a ref without digest
+	// Arch is the OCI platform architecture (amd64, arm64) to pick from an
+	// index, and a single bundle must be of; empty is amd64.
+	Arch string
 	// Timeouts bound each step of talking to a registry.
 	Timeouts ocibundle.Timeouts
 }
 
 // fetch fetches and verifies o.Ref's bundle.
 func (o VerifyOptions) fetch(ctx context.Context, check ocibundle.Verifier) (*bundle.Fetched, error) {
-	return ocibundle.Fetch(ctx, o.Ref, check, ocibundle.FetchOptions{AllowTag: o.AllowTag, Timeouts: o.Timeouts})
+	return ocibundle.Fetch(ctx, o.Ref, check, ocibundle.FetchOptions{AllowTag: o.AllowTag, Timeouts: o.Timeouts, Arch: o.Arch})
 }
 
 // Validate reports every problem with o, each naming its flag.

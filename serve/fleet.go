@@ -50,9 +50,14 @@ func (g *group) set(state, reason string) {
 	g.state, g.reason = state, reason
 }
 
+// digestOf is the digest a group's config names for v: its index's,
+// when v was picked from one, else its manifest's.
 func digestOf(v *pull.Verified) digest.Digest {
 	if v == nil {
 		return ""
+	}
+	if v.Bundle.Index.Digest != "" {
+		return v.Bundle.Index.Digest
 	}
 	return v.Bundle.Manifest.Digest
 }

@@ -9,6 +9,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
 
 	"rambox/ocibundle"
 	"rambox/pull"
@@ -45,15 +46,19 @@ type obtained struct {
 // good bundle. When the pull fails and fallback is set (the group serves
 // nothing yet) it re-verifies the last good bundle from the state
 // directory. Without either it fails, naming both reasons.
-func obtain(ctx context.Context, cfg Config, g desired.Group, fallback bool) (obtained, error) {
-	v, pullErr := pull.Verify(ctx, pull.VerifyOptions{Ref: g.Bundle, Trust: g.Trust, Timeouts: cfg.Timeouts})
+//
+// arch is the OCI platform architecture (amd64, arm64) of the nodes the
+// bundle is for: when g.Bundle is a multi-arch index, its manifest for
+// arch is the one verified, served and kept.
+func obtain(ctx context.Context, cfg Config, g desired.Group, arch string, fallback bool) (obtained, error) {
+	v, pullErr := pull.Verify(ctx, pull.VerifyOptions{Ref: g.Bundle, Trust: g.Trust, Timeouts: cfg.Timeouts, Arch: arch})
 	if pullErr == nil {
-		return obtained{Verified: v, SaveErr: keep(ctx, cfg, g, v.Bundle.Manifest)}, nil
+		return obtained{Verified: v, SaveErr: keep(ctx, cfg, g, v.Bundle.Index, v.Bundle.Manifest)}, nil
 	}
 	if !fallback {
 		return obtained{}, pullErr
 	}
-	last, err := lastGood(ctx, cfg, g)
+	last, err := lastGood(ctx, cfg, g, arch)
 	if err != nil {
 		return obtained{}, fmt.Errorf("%w\nno last good bundle to serve instead: %w", pullErr, err)
 	}
@@ -67,9 +72,13 @@ func lastGoodRef(cfg Config) ocibundle.Ref {
 
 // keep copies the verified manifest m (its blobs) and its signature from
 // g.Bundle into the last good layout, then tags it there: the tag moves
-// only once everything it needs is in. Digests are checked as they are
-// copied; sizes are bounded as Fetch bounds them.
-func keep(ctx context.Context, cfg Config, g desired.Group, m ocispec.Descriptor) error {
+// only once everything it needs is in. When m was picked from index (not
+// zero), the index and its signature are kept too, with m as its only
+// manifest there, and the index is tagged: the last good bundle is then
+// what the config names, and another platform's blobs, verified or not,
+// are not copied. Digests are checked as they are copied; sizes are
+// bounded as Fetch bounds them.
+func keep(ctx context.Context, cfg Config, g desired.Group, index, m ocispec.Descriptor) error {
 	src, err := g.Bundle.OpenWith(cfg.Timeouts)
 	if err != nil {
 		return err
@@ -93,12 +102,27 @@ func keep(ctx context.Context, cfg Config, g desired.Group, m ocispec.Descriptor
 			}
 			return nil
 		}}}
-	sig := signing.SignatureTag(m.Digest)
-	if _, err := oras.Copy(ctx, src, sig, dst, sig, opts); err != nil {
-		return fmt.Errorf("keeping %s's signature in %s: %w", m.Digest, to.Layout, err)
+	top := m
+	if index.Digest != "" {
+		top = index
+		opts.FindSuccessors = func(ctx context.Context, f content.Fetcher, d ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+			if d.Digest == index.Digest {
+				return []ocispec.Descriptor{m}, nil
+			}
+			return content.Successors(ctx, f, d)
+		}
 	}
-	if _, err := oras.Copy(ctx, src, m.Digest.String(), dst, lastGoodTag(g.Name), opts); err != nil {
-		return fmt.Errorf("keeping %s in %s: %w", m.Digest, to.Layout, err)
+	for _, d := range []ocispec.Descriptor{m, index} {
+		if d.Digest == "" {
+			continue
+		}
+		sig := signing.SignatureTag(d.Digest)
+		if _, err := oras.Copy(ctx, src, sig, dst, sig, opts); err != nil {
+			return fmt.Errorf("keeping %s's signature in %s: %w", d.Digest, to.Layout, err)
+		}
+	}
+	if _, err := oras.Copy(ctx, src, top.Digest.String(), dst, lastGoodTag(g.Name), opts); err != nil {
+		return fmt.Errorf("keeping %s in %s: %w", top.Digest, to.Layout, err)
 	}
 	return nil
 }
@@ -110,7 +134,7 @@ var ErrNoLastGood = errors.New("no last good bundle")
 // lastGood re-verifies g's last good bundle from the state directory,
 // with g's trust, for the repository g.Bundle names: a bundle kept for
 // another repository, or tampered with on disk, is refused.
-func lastGood(ctx context.Context, cfg Config, g desired.Group) (*pull.Verified, error) {
+func lastGood(ctx context.Context, cfg Config, g desired.Group, arch string) (*pull.Verified, error) {
 	ref := lastGoodRef(cfg)
 	store, err := ref.Open()
 	if err != nil {
@@ -125,5 +149,5 @@ func lastGood(ctx context.Context, cfg Config, g desired.Group) (*pull.Verified,
 	if trust.SignedIdentity == "" {
 		trust.SignedIdentity = g.Bundle.Identity()
 	}
-	return pull.Verify(ctx, pull.VerifyOptions{Ref: ref, Trust: trust})
+	return pull.Verify(ctx, pull.VerifyOptions{Ref: ref, Trust: trust, Arch: arch})
 }

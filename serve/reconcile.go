@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"rambox/ocibundle"
 	"rambox/pxe"
 	"rambox/serve/bootfs"
 	"rambox/serve/dhcp"
@@ -108,7 +109,9 @@ func (r *reconciler) pullAll(ctx context.Context, groups []string, first bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got, err := obtain(ctx, r.cfg, spec, first)
+			// Every node is amd64 until pxe.Node says otherwise: a
+			// multi-arch index is served as its amd64 bundle.
+			got, err := obtain(ctx, r.cfg, spec, ocibundle.DefaultPlatformArch, first)
 			log := r.log.With("group", name, "bundle", spec.Bundle.String())
 			if err == nil && got.PullErr != nil {
 				log.Warn("pull failed, serving the last good bundle (re-verified)", "digest", got.Bundle.Manifest.Digest, "err", got.PullErr)

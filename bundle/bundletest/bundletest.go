@@ -29,3 +29,25 @@ func Write(t testing.TB, kernel, cmdline string) string {
 	}
 	return dir
 }
+
+// WriteArm64 is Write for an arm64 bundle: bundle.json's arch is arm64
+// and the kernel is Image.
+func WriteArm64(t testing.TB, kernel, cmdline string) string {
+	t.Helper()
+	dir := Write(t, kernel, cmdline)
+	if err := os.Rename(filepath.Join(dir, bundle.Kernel), filepath.Join(dir, bundle.KernelArm64)); err != nil {
+		t.Fatal(err)
+	}
+	info, _, err := bundle.ReadInfo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info.Arch = "arm64"
+	if err := info.Describe(dir, bundle.OutputsOf(info.Arch)); err != nil {
+		t.Fatal(err)
+	}
+	if err := info.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}

@@ -53,9 +53,9 @@ func runPublicKey(args []string) error {
 }
 
 func runPublish(args []string) error {
-	fs := newFlagSet("publish", "[--bundle DIR] [--to REGISTRY/REPO[:TAG] | oci:DIR[:TAG]] [--key cosign.key | --keyless]")
+	fs := newFlagSet("publish", "[--bundle DIR [--bundle DIR2 ...]] [--to REGISTRY/REPO[:TAG] | oci:DIR[:TAG]] [--key cosign.key | --keyless]")
 	var o publish.Options
-	fs.StringVar(&o.Bundle, "bundle", "artifacts", "bundle `directory` (rambox build --out)")
+	fs.Var((*multiFlag)(&o.Bundles), "bundle", "bundle `directory` (rambox build --out; default artifacts); repeat it, one per architecture, to publish a multi-arch image index")
 	to := fs.String("to", "oci:artifacts/oci:latest", "where to publish: REGISTRY/REPO[:TAG] or oci:DIR[:TAG]")
 	keyPath := fs.String("key", "artifacts/cosign.key", "cosign private `key`; made (with its .pub) on first use")
 	keyless := fs.Bool("keyless", false, "sign with cosign's keyless OIDC flow (the cosign CLI, a registry target and an OIDC identity, e.g. GitHub Actions' id-token) instead of --key")
@@ -66,6 +66,9 @@ func runPublish(args []string) error {
 	timings := fs.String("timings", "", "write the publish and sign seconds to this JSON `file`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if len(o.Bundles) == 0 {
+		o.Bundles = []string{"artifacts"}
 	}
 	var err error
 	if o.To, err = ocibundle.ParseRef(*to); err != nil {
@@ -88,6 +91,11 @@ func runPublish(args []string) error {
 	res, err := publish.Run(context.Background(), o)
 	if err != nil {
 		return err
+	}
+	if len(res.Manifests) > 1 {
+		for _, m := range res.Manifests {
+			fmt.Fprintf(os.Stderr, "rambox publish: %s as %s/%s: %s\n", m.Bundle, ocibundle.PlatformOS, m.Platform, m.Ref)
+		}
 	}
 	for _, a := range res.Attachments {
 		fmt.Fprintf(os.Stderr, "rambox publish: attached %s as %s (referrer %s)\n", a.Name, a.ArtifactType, a.Manifest.Digest)

@@ -52,6 +52,7 @@ func (f *keysFlag) Set(v string) error {
 func addVerifyFlags(fs *flag.FlagSet, o *pull.VerifyOptions) {
 	addTrustFlags(fs, &o.Trust)
 	fs.BoolVar(&o.AllowTag, "allow-tag", false, "accept a ref without @sha256 digest")
+	fs.StringVar(&o.Arch, "arch", ocibundle.DefaultPlatformArch, "platform `architecture` (amd64, arm64): the bundle picked from a multi-arch index, and what a single bundle must be")
 }
 
 func runVerify(args []string) error {
@@ -68,6 +69,9 @@ func runVerify(args []string) error {
 		return err
 	}
 	fmt.Printf("verified %s (profile %s)\n", v.Ref, v.Bundle.Info.Profile)
+	if ix := v.Bundle.Index; ix.Digest != "" {
+		fmt.Printf("  picked from index %s\n", ix.Digest)
+	}
 	for _, a := range v.Attached {
 		fmt.Printf("  attached %s %s (%s)\n", a.Name, a.Manifest.Digest, a.ArtifactType)
 	}
@@ -97,6 +101,9 @@ func runPull(args []string) error {
 		return err
 	}
 	fmt.Printf("%s -> %s (current)\n", res.Ref, res.Dir)
+	if res.Index != "" {
+		fmt.Printf("  picked from index %s\n", res.Index)
+	}
 	for _, n := range res.Nodes {
 		fmt.Printf("  %-16s %s  %s/%s\n", n.Name, n.IP, tftproot.ConfigDir, n.Config)
 	}

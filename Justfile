@@ -63,7 +63,8 @@ repro *ARGS: deps engine toolchain
 
 # Ship a bundle the way CI does (ci/release.sh): setup, the repro gate,
 # publish with SBOM and SLSA provenance attached as signed OCI referrers,
-# pull back and verify, print the pinned ref. By default: linux-6.1 to the
+# pull back and verify, print the pinned ref. By default: linux-6.1 and
+# linux-6.1-arm64, each through the gate, as one multi-arch index, to the
 # loopback registry, signed with a fresh key handed over as CI hands over
 # its secret (COSIGN_PRIVATE_KEY). Set COSIGN_PRIVATE_KEY/COSIGN_KEY_FILE
 # or RAMBOX_KEYLESS=1 to sign otherwise; ARGS go to ci/release.sh.
@@ -78,7 +79,8 @@ release *ARGS: deps engine toolchain
       COSIGN_PRIVATE_KEY=$(cat "$keys/cosign.key") && export COSIGN_PRIVATE_KEY
     fi
     src=/usr/src/linux-source-6.1.tar.xz
-    bash ci/release.sh --profile linux-6.1 --source "linux=$src@sha256:$(sha256sum "$src" | cut -d' ' -f1)" \
+    bash ci/release.sh --profile linux-6.1 --profile linux-6.1-arm64 \
+      --source "linux=$src@sha256:$(sha256sum "$src" | cut -d' ' -f1)" \
       --to "$addr/rambox/linux-6.1:release" {{ARGS}}
 
 # Start a local Dagger engine (no Docker needed) unless one is reachable.

@@ -13,7 +13,10 @@
 #   5. print the pinned ref for boot servers (stdout's only line; also in
 #      $GITHUB_OUTPUT as `ref` and in $GITHUB_STEP_SUMMARY when set).
 #
-# Usage: ci/release.sh --profile NAME --to REGISTRY/REPO[:TAG] [rambox build flags...]
+# Usage: ci/release.sh --profile NAME [--profile NAME2 ...] --to REGISTRY/REPO[:TAG] [rambox build flags...]
+# One profile publishes one bundle manifest; several (one per architecture,
+# e.g. linux-6.1 and linux-6.1-arm64) each pass the gate, then publish as
+# one signed multi-arch OCI image index, and every platform is pulled back.
 # Signing (one of):
 #   COSIGN_PRIVATE_KEY  the cosign.key text (a CI secret), with COSIGN_PASSWORD
 #   COSIGN_KEY_FILE     a path to cosign.key, with COSIGN_PASSWORD
@@ -23,22 +26,25 @@
 #                       are checked at step 4.
 # Registry credentials: RAMBOX_REGISTRY_USERNAME / RAMBOX_REGISTRY_PASSWORD,
 # or what `docker login` saved. Outputs go to RAMBOX_RELEASE_OUT
-# (default artifacts/release): repro/ (both builds, diffoscope reports),
-# attachments/, cosign.pub, ref; never a private key. No set-up step sees
+# (default artifacts/release): repro/<profile>/ (both builds, diffoscope reports),
+# attachments/<profile>/, publish.log, cosign.pub, ref; never a private key. No set-up step sees
 # COSIGN_PRIVATE_KEY or COSIGN_PASSWORD in its environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 die() { echo "release: $*" >&2; exit 2; }
 
-to="" build_args=()
+to="" profiles=() build_args=()
 while (($#)); do
   case $1 in
   --to) to=${2:?--to needs a value}; shift 2 ;;
   --to=*) to=${1#--to=}; shift ;;
+  --profile) profiles+=("${2:?--profile needs a value}"); shift 2 ;;
+  --profile=*) profiles+=("${1#--profile=}"); shift ;;
   *) build_args+=("$1"); shift ;;
   esac
 done
 [[ -n $to ]] || die "--to REGISTRY/REPO[:TAG] is required"
+((${#profiles[@]})) || die "--profile NAME is required (repeat it, one per architecture, for a multi-arch index)"
 [[ $to != oci:* ]] || [[ -z ${RAMBOX_KEYLESS:-} ]] || die "keyless signing needs a registry, not $to"
 
 out=${RAMBOX_RELEASE_OUT:-artifacts/release}
@@ -48,7 +54,7 @@ rm -rf "$out" && mkdir -p "$out"
 keydir=""
 cleanup() {
   if [[ -n $keydir ]]; then rm -rf "$keydir"; fi
-  rm -f "$out/repro/cosign.key"
+  rm -f "$out"/repro/*/cosign.key
 }
 trap cleanup EXIT
 sign=() trust=()
@@ -85,13 +91,24 @@ if [[ -z ${_EXPERIMENTAL_DAGGER_RUNNER_HOST:-} ]] && ! docker info >/dev/null 2>
 fi
 bash ci/toolchain.sh >&2
 
-echo "release: reproducibility gate..." >&2
-RAMBOX_REPRO_OUT=$out/repro bash ci/repro.sh "${build_args[@]}" >&2
-bundle=$out/repro/a
-rambox=$out/repro/rambox
+# Each profile's gate leaves its two builds in repro/<profile>/; build a
+# is the one published.
+bundles=()
+for p in "${profiles[@]}"; do
+  echo "release: reproducibility gate, $p..." >&2
+  RAMBOX_REPRO_OUT=$out/repro/$p bash ci/repro.sh --profile "$p" "${build_args[@]}" >&2
+  bundles+=(--bundle "$out/repro/$p/a")
+done
+rambox=$out/repro/${profiles[0]}/rambox
 
 echo "release: publishing to $to..." >&2
-ref=$(COSIGN_PASSWORD=$password "$rambox" publish --bundle "$bundle" --to "$to" "${sign[@]}")
+# With several bundles, publish says on stderr which platform each went
+# in as ("rambox publish: DIR as linux/ARCH: REF"); each is pulled back.
+ref=$(COSIGN_PASSWORD=$password "$rambox" publish "${bundles[@]}" --to "$to" "${sign[@]}" 2>"$out/publish.log") ||
+  { cat "$out/publish.log" >&2; exit 1; }
+cat "$out/publish.log" >&2
+declare -A platform_of=()
+while read -r dir arch; do platform_of[$dir]=$arch; done < <(sed -n 's|^rambox publish: \(.*\) as linux/\([a-z0-9]*\): .*|\1 \2|p' "$out/publish.log")
 
 echo "release: pulling $ref back to check it..." >&2
 if [[ -z ${RAMBOX_KEYLESS:-} ]]; then
@@ -100,8 +117,16 @@ if [[ -z ${RAMBOX_KEYLESS:-} ]]; then
   trust=(--key "$pub")
 fi
 if ((${#trust[@]})); then
-  "$rambox" verify "$ref" "${trust[@]}" --attachments "$out/attachments" >&2
-  cmp "$out/attachments/sbom.spdx.json" "$bundle/sbom.spdx.json" || die "the attached SBOM is not the build's"
+  for p in "${profiles[@]}"; do
+    bundle=$out/repro/$p/a arch=()
+    if ((${#profiles[@]} > 1)); then
+      [[ -n ${platform_of[$bundle]:-} ]] || die "publish did not say which platform $bundle went in as"
+      arch=(--arch "${platform_of[$bundle]}")
+    fi
+    attached=$out/attachments/$p
+    "$rambox" verify "$ref" "${trust[@]}" "${arch[@]}" --attachments "$attached" >&2
+    cmp "$attached/sbom.spdx.json" "$bundle/sbom.spdx.json" || die "the attached SBOM of $p is not the build's"
+  done
 fi
 
 echo "$ref" >"$out/ref"

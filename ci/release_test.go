@@ -20,6 +20,7 @@ case $1 in
 ci/deps.sh|ci/engine.sh|ci/toolchain.sh|ci/repro.sh)
   env >"$STUB_LOG/$(basename "$1" .sh).env"
   if [ "$1" = ci/repro.sh ]; then
+    echo "$RAMBOX_REPRO_OUT $*" >>"$STUB_LOG/repro.calls"
     mkdir -p "$RAMBOX_REPRO_OUT/a" "$RAMBOX_REPRO_OUT/b"
     echo sbom >"$RAMBOX_REPRO_OUT/a/sbom.spdx.json"
     echo repro-throwaway-key >"$RAMBOX_REPRO_OUT/cosign.key"
@@ -37,8 +38,14 @@ const stubRambox = `#!/bin/sh
 cmd=$1; shift
 env >"$STUB_LOG/rambox-$cmd.env"
 printf '%s\n' "$@" >"$STUB_LOG/rambox-$cmd.args"
+echo "$*" >>"$STUB_LOG/rambox-$cmd.calls"
+bundles=0
 while [ $# -gt 0 ]; do
   case $1 in
+  --bundle)
+    # What the real publish says of each bundle when there are several.
+    arch=amd64; case $2 in *arm64*) arch=arm64 ;; esac
+    echo "rambox publish: $2 as linux/$arch: 127.0.0.1:1/rambox@sha256:$arch" >&2; shift ;;
   --key) grep -q "$STUB_SECRET" "$2" 2>/dev/null && echo yes >"$STUB_LOG/rambox-$cmd.keyok"; shift ;;
   --attachments) mkdir -p "$2" && cp "$(dirname "$0")/a/sbom.spdx.json" "$2/"; shift ;;
   esac
@@ -54,7 +61,7 @@ exit 0
 
 // runRelease runs release.sh with the set-up, the gate and rambox
 // stubbed, signing with a key handed over as CI hands over its secret.
-func runRelease(t *testing.T, fail string) (out, dir, log string, err error) {
+func runRelease(t *testing.T, fail string, profiles ...string) (out, dir, log string, err error) {
 	dir = t.TempDir()
 	bin, log, outDir := filepath.Join(dir, "bin"), filepath.Join(dir, "log"), filepath.Join(dir, "release")
 	os.MkdirAll(bin, 0o755)
@@ -68,7 +75,14 @@ func runRelease(t *testing.T, fail string) (out, dir, log string, err error) {
 			env = append(env, kv)
 		}
 	}
-	cmd := exec.Command("/bin/bash", "release.sh", "--profile", "linux-6.1", "--to", "127.0.0.1:1/rambox:t")
+	if len(profiles) == 0 {
+		profiles = []string{"linux-6.1"}
+	}
+	args := []string{"release.sh", "--to", "127.0.0.1:1/rambox:t"}
+	for _, p := range profiles {
+		args = append(args, "--profile", p)
+	}
+	cmd := exec.Command("/bin/bash", args...)
 	cmd.Env = append(env, "PATH="+bin+":/usr/bin:/bin", "STUB_LOG="+log, "STUB_FAIL="+fail, "STUB_RAMBOX="+filepath.Join(dir, "rambox"), "STUB_SECRET=SECRET-KEY-TEXT",
 		"RAMBOX_RELEASE_OUT="+outDir, "TMPDIR="+dir,
 		"COSIGN_PRIVATE_KEY=SECRET-KEY-TEXT", "COSIGN_PASSWORD=SECRET-PASSWORD")
@@ -179,5 +193,34 @@ func TestReleaseKeepsSecrets(t *testing.T) {
 				noSecretsLeft(t, dir)
 			}
 		})
+	}
+}
+
+// TestReleaseMultiArch: two profiles each pass their own gate, publish
+// gets both bundles (one index), and each platform is pulled back with
+// the --arch publish said it went in as.
+func TestReleaseMultiArch(t *testing.T) {
+	out, _, log, err := runRelease(t, "", "linux-6.1", "linux-6.1-arm64")
+	if err != nil {
+		t.Fatalf("release.sh with two profiles: %v", err)
+	}
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); !strings.HasPrefix(lines[len(lines)-1], "127.0.0.1:1/rambox@sha256:") {
+		t.Errorf("release.sh did not print the ref last:\n%s", out)
+	}
+	repro, _ := os.ReadFile(filepath.Join(log, "repro.calls"))
+	for _, p := range []string{"linux-6.1", "linux-6.1-arm64"} {
+		if !strings.Contains(string(repro), "/repro/"+p+" ci/repro.sh --profile "+p+"\n") {
+			t.Errorf("no gate of %s into repro/%s:\n%s", p, p, repro)
+		}
+	}
+	publish, _ := os.ReadFile(filepath.Join(log, "rambox-publish.calls"))
+	if strings.Count(string(publish), "--bundle ") != 2 {
+		t.Errorf("publish was not given both bundles: %s", publish)
+	}
+	verify, _ := os.ReadFile(filepath.Join(log, "rambox-verify.calls"))
+	for _, want := range []string{"--arch amd64 --attachments", "--arch arm64 --attachments"} {
+		if !strings.Contains(string(verify), want) {
+			t.Errorf("verify calls lack %q:\n%s", want, verify)
+		}
 	}
 }

@@ -54,6 +54,10 @@ const (
 	// that key (the test bundles' UKI); Debian's ipxe.efi, syslinux.efi
 	// and an unsigned bzImage are refused.
 	FirmwareOVMFSecureBoot = "ovmf-secureboot"
+	// FirmwareAAVMF is arm64 UEFI (Debian's qemu-efi-aarch64) on
+	// qemu-system-aarch64's virt machine: an arm64 node, which PXE-boots
+	// with the firmware's own virtio-net driver (client architecture 11).
+	FirmwareAAVMF = "aavmf"
 )
 
 // NIC boot ROMs (--nic-rom).
@@ -83,6 +87,10 @@ var (
 	// that firmware trusts.
 	OVMFSnakeoilCert = "/usr/share/ovmf/PkKek-1-snakeoil.pem"
 	OVMFSnakeoilKey  = "/usr/share/ovmf/PkKek-1-snakeoil.key"
+	// AAVMF's image and variable store template (Debian's
+	// qemu-efi-aarch64).
+	AAVMFCode = "/usr/share/AAVMF/AAVMF_CODE.fd"
+	AAVMFVars = "/usr/share/AAVMF/AAVMF_VARS.fd"
 )
 
 // ovmfImages are the firmware image and variable store template of a
@@ -93,9 +101,18 @@ func ovmfImages(firmware string) (code, vars string, ok bool) {
 		return OVMFCode, OVMFVars, true
 	case FirmwareOVMFSecureBoot:
 		return OVMFSecureBootCode, OVMFSecureBootVars, true
+	case FirmwareAAVMF:
+		return AAVMFCode, AAVMFVars, true
 	}
 	return "", "", false
 }
+
+// firmwarePackages name the Debian package of each UEFI firmware, for
+// errors.
+var firmwarePackages = map[string]string{FirmwareOVMF: "ovmf", FirmwareOVMFSecureBoot: "ovmf", FirmwareAAVMF: "qemu-efi-aarch64"}
+
+// QEMUAarch64 is the QEMU binary AAVMF boots in (Debian's qemu-system-arm).
+const QEMUAarch64 = "qemu-system-aarch64"
 
 // DefaultMAC is QEMU's own default MAC, used in user mode without an
 // inventory.
@@ -120,7 +137,7 @@ const (
 type Options struct {
 	TFTPRoot    string        // laid out by `rambox pull` (pxelinux.0, ldlinux.c32, pxelinux.cfg/, bzImage, initramfs)
 	NIC         string        // virtio or e1000
-	Firmware    string        // seabios, ovmf or ovmf-secureboot
+	Firmware    string        // seabios, ovmf, ovmf-secureboot or aavmf (arm64)
 	NICROM      string        // ipxe (QEMU's own) or none (OVMF's native PXE; virtio only)
 	HTTPBoot    bool          // ovmf firmwares, NIC ROM none: OVMF's PXE off, so that it boots by UEFI HTTP Boot over IPv4
 	MAC         string        // the client's MAC; default: first inventory node's, else DefaultMAC
@@ -131,7 +148,7 @@ type Options struct {
 	Timeout     time.Duration // from QEMU's start; QEMU is killed after it
 	MemoryMB    int
 	NoRA        bool      // netns: do not answer IPv6 router solicitations (to measure iPXE's wait)
-	QEMU        string    // the qemu-system-x86_64 binary
+	QEMU        string    // the QEMU binary: qemu-system-x86_64, or qemu-system-aarch64 for aavmf
 	Serial      io.Writer // gets the raw serial log as it arrives; may be nil
 	Progress    io.Writer // gets one line per step (setup, teardown); may be nil
 }
@@ -145,6 +162,11 @@ func (o Options) withDefaults() Options {
 	}
 	if o.NICROM == "" {
 		o.NICROM = DefaultNICROM
+		if o.Firmware == FirmwareAAVMF {
+			// QEMU's iPXE ROMs are x86 code: AAVMF boots with its own
+			// virtio-net driver.
+			o.NICROM = NICROMNone
+		}
 	}
 	if o.Net == "" && o.Netns != nil {
 		o.Net = NetNetns
@@ -160,6 +182,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.QEMU == "" {
 		o.QEMU = DefaultQEMU
+		if o.Firmware == FirmwareAAVMF {
+			o.QEMU = QEMUAarch64
+		}
 	}
 	return o
 }
@@ -247,21 +272,24 @@ func (o Options) plan() (*plan, error) {
 	}
 	switch o.Firmware {
 	case FirmwareSeaBIOS:
-	case FirmwareOVMF, FirmwareOVMFSecureBoot:
+	case FirmwareOVMF, FirmwareOVMFSecureBoot, FirmwareAAVMF:
 		if o.Netns == nil {
 			bad("firmware", "%s boots EFI programs, and rambox boot's own servers hand out the TFTP root's pxelinux.0, a BIOS one: boot UEFI clients from a server that hands out ipxe.efi or a UKI (a namespace of the caller's, Options.Netns)", o.Firmware)
 		}
 		code, vars, _ := ovmfImages(o.Firmware)
 		for _, f := range []string{code, vars} {
 			if _, err := os.Stat(f); err != nil {
-				bad("firmware", "%s needs %s (Debian package ovmf): %v", o.Firmware, f, err)
+				bad("firmware", "%s needs %s (Debian package %s): %v", o.Firmware, f, firmwarePackages[o.Firmware], err)
 			}
 		}
 	default:
-		bad("firmware", "%q is not seabios, ovmf or ovmf-secureboot", o.Firmware)
+		bad("firmware", "%q is not seabios, ovmf, ovmf-secureboot or aavmf", o.Firmware)
 	}
 	switch o.NICROM {
 	case NICROMiPXE:
+		if o.Firmware == FirmwareAAVMF {
+			bad("nic-rom", "ipxe with --firmware aavmf: QEMU's iPXE ROMs are x86 code; use none")
+		}
 	case NICROMNone:
 		if o.Firmware == FirmwareSeaBIOS {
 			bad("nic-rom", "none leaves SeaBIOS without any network boot code: use --firmware ovmf")

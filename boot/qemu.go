@@ -23,16 +23,23 @@ import (
 // run's own copy of OVMF's variable store (ovmf only).
 func qemuArgs(p *plan, netdev, vars string) []string {
 	machine := "accel=tcg"
-	if p.Firmware == FirmwareOVMFSecureBoot {
+	var cpu []string
+	switch p.Firmware {
+	case FirmwareOVMFSecureBoot:
 		// The Secure Boot build keeps its variables behind SMM, which
 		// QEMU has on q35 only; without smm=on it stops at power-on.
 		machine = "q35,smm=on,accel=tcg"
+	case FirmwareAAVMF:
+		// The arm64 profile's kernel has no ACPI: AAVMF hands over
+		// QEMU's device tree only when the machine has no ACPI tables.
+		machine = "virt,acpi=off,accel=tcg"
+		cpu = []string{"-cpu", "cortex-a57"}
 	}
-	args := []string{
+	args := append([]string{
 		"-machine", machine,
 		"-m", strconv.Itoa(p.MemoryMB),
 		"-nographic", "-no-reboot",
-	}
+	}, cpu...)
 	nic := fmt.Sprintf("%s,netdev=n0,mac=%s", p.model, p.mac)
 	if code, _, ok := ovmfImages(p.Firmware); ok {
 		// OVMF ignores -boot; it follows the devices' bootindex.

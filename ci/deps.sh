@@ -69,3 +69,30 @@ if ! rambox fetch --pin rootfs/busybox/sources.json --offline >/dev/null 2>&1; t
   (cd "$tmp" && apt-get source --download-only -qq busybox >/dev/null 2>&1)
   rambox fetch --pin rootfs/busybox/sources.json --file "$tmp"/busybox_*.orig.tar.bz2
 fi
+
+# GRUB's arm64 EFI netboot image, which rambox serve hands arm64 UEFI
+# nodes. grub-efi-arm64-bin is an arm64 package (not co-installable on an
+# amd64 host with the amd64 grub-common it depends on), so only its .deb is
+# fetched, through apt's arm64 index, checked against the pin, and the one
+# file unpacked to the path the package would install it to.
+grub_deb=grub-efi-arm64-bin_2.06-13+deb12u2_arm64.deb
+grub_deb_sha256=04e469e0221a357bfe0a1f0fc558f08a92edf99ef13c321aa9ea1e04951a2914
+grub_efi=/usr/lib/grub/arm64-efi/monolithic/grubnetaa64.efi
+if [[ ! -f $grub_efi ]]; then
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "deps: adding the arm64 architecture to apt (for grub-efi-arm64-bin's .deb)"
+    dpkg --add-architecture arm64
+  fi
+  tmp_grub=$(mktemp -d)
+  version=${grub_deb#grub-efi-arm64-bin_}
+  version=${version%_arm64.deb}
+  if ! (cd "$tmp_grub" && apt-get download -qq -o APT::Sandbox::User=root "grub-efi-arm64-bin:arm64=$version" 2>/dev/null); then
+    apt-get update -qq
+    (cd "$tmp_grub" && apt-get download -qq -o APT::Sandbox::User=root "grub-efi-arm64-bin:arm64=$version")
+  fi
+  echo "$grub_deb_sha256  $tmp_grub/$grub_deb" | sha256sum -c --quiet - ||
+    { echo "deps: $grub_deb does not match its pinned sha256" >&2; exit 1; }
+  dpkg-deb -x "$tmp_grub/$grub_deb" "$tmp_grub/x"
+  install -D -m 0644 "$tmp_grub/x$grub_efi" "$grub_efi"
+  rm -rf "$tmp_grub"
+fi

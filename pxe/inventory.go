@@ -43,9 +43,20 @@ type Node struct {
 	StaticIP bool
 	Cmdline  string // extra kernel command line words
 	// Boot is how the boot server starts the node: BootIPXE unless the
-	// inventory says otherwise.
+	// inventory says otherwise (BootGRUB for an arm64 node).
 	Boot BootMethod
+	// Arch is the node's architecture, the inventory's `arch` field:
+	// which platform of a multi-arch bundle index it boots, and so which
+	// boot chain. ArchAMD64 unless the inventory says otherwise.
+	Arch string
 }
+
+// Node architectures, as OCI platforms name them (ocibundle.PlatformArch
+// maps a bundle's kernel ARCH= onto these).
+const (
+	ArchAMD64 = "amd64"
+	ArchARM64 = "arm64"
+)
 
 // BootMethod is a node's boot chain, the inventory's `boot` field.
 type BootMethod string
@@ -62,6 +73,11 @@ const (
 	// Under Secure Boot the UKI runs its own signed command line: the
 	// node's hostname, static_ip and cmdline do not reach it.
 	BootUKI BootMethod = "uki"
+	// BootGRUB is the arm64 UEFI chain: the firmware loads GRUB's EFI
+	// netboot image over TFTP, which reads the node's grub.cfg and loads
+	// the bundle's Image and initramfs over TFTP. The only boot of an
+	// arm64 node (Debian's iPXE and syslinux are x86-only).
+	BootGRUB BootMethod = "grub"
 )
 
 // inventoryFile is nodes.yaml as written; validate turns it into an
@@ -88,6 +104,7 @@ type nodeFile struct {
 	StaticIP bool   `yaml:"static_ip"`
 	Cmdline  string `yaml:"cmdline"`
 	Boot     string `yaml:"boot"`
+	Arch     string `yaml:"arch"`
 }
 
 var macPattern = regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`)
@@ -226,13 +243,27 @@ func (f *inventoryFile) validate() (*Inventory, error) {
 		if n.Hostname != "" && !fqdnPattern.MatchString(n.Hostname) {
 			bad(who, "hostname", "%q is not a host name", n.Hostname)
 		}
-		switch m := BootMethod(nf.Boot); m {
-		case "":
-			n.Boot = BootIPXE
-		case BootIPXE, BootPxelinux, BootUKI:
-			n.Boot = m
+		switch nf.Arch {
+		case "", ArchAMD64:
+			n.Arch = ArchAMD64
+			switch m := BootMethod(nf.Boot); m {
+			case "":
+				n.Boot = BootIPXE
+			case BootIPXE, BootPxelinux, BootUKI:
+				n.Boot = m
+			default:
+				bad(who, "boot", "%q is not %q, %q or %q (for arch %s)", nf.Boot, BootPxelinux, BootIPXE, BootUKI, ArchAMD64)
+			}
+		case ArchARM64:
+			n.Arch = ArchARM64
+			switch m := BootMethod(nf.Boot); m {
+			case "", BootGRUB:
+				n.Boot = BootGRUB
+			default:
+				bad(who, "boot", "%q: an %s node boots only %q", nf.Boot, ArchARM64, BootGRUB)
+			}
 		default:
-			bad(who, "boot", "%q is not %q, %q or %q", nf.Boot, BootPxelinux, BootIPXE, BootUKI)
+			bad(who, "arch", "%q is not %q or %q", nf.Arch, ArchAMD64, ArchARM64)
 		}
 		if strings.ContainsAny(n.Cmdline, "\n\"") {
 			bad(who, "cmdline", "must be one line without double quotes")

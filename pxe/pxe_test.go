@@ -117,7 +117,12 @@ func TestInventoryErrors(t *testing.T) {
 			i.Server.AllowUnknown = true
 		}, "server: allow_unknown: true, but there is no range"},
 		{"no nodes", func(i *inventoryFile) { i.Nodes = nil }, "nodes: none listed"},
-		{"bad boot", func(i *inventoryFile) { i.Nodes[0].Boot = "grub" }, `node "a": boot: "grub" is not "pxelinux", "ipxe" or "uki"`},
+		{"bad boot", func(i *inventoryFile) { i.Nodes[0].Boot = "grub" }, `node "a": boot: "grub" is not "pxelinux", "ipxe" or "uki" (for arch amd64)`},
+		{"bad arch", func(i *inventoryFile) { i.Nodes[0].Arch = "riscv64" }, `node "a": arch: "riscv64" is not "amd64" or "arm64"`},
+		{"arm64 with ipxe", func(i *inventoryFile) {
+			i.Nodes[0].Arch = "arm64"
+			i.Nodes[0].Boot = "ipxe"
+		}, `node "a": boot: "ipxe": an arm64 node boots only "grub"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,7 +139,8 @@ func TestInventoryErrors(t *testing.T) {
 	}
 }
 
-// A node's boot method defaults to iPXE; pxelinux is kept as written.
+// A node's boot method defaults to iPXE (GRUB for arm64), its arch to
+// amd64; both are kept as written.
 func TestInventoryBoot(t *testing.T) {
 	f := inventoryFile{
 		Server: serverFile{IP: "10.0.0.1", Subnet: "10.0.0.0", Netmask: "255.255.255.0"},
@@ -142,15 +148,21 @@ func TestInventoryBoot(t *testing.T) {
 			{Name: "a", MAC: "02:00:00:00:00:01", IP: "10.0.0.10"},
 			{Name: "b", MAC: "02:00:00:00:00:02", IP: "10.0.0.11", Boot: "pxelinux"},
 			{Name: "c", MAC: "02:00:00:00:00:03", IP: "10.0.0.12", Boot: "ipxe"},
+			{Name: "d", MAC: "02:00:00:00:00:04", IP: "10.0.0.13", Arch: "arm64"},
+			{Name: "e", MAC: "02:00:00:00:00:05", IP: "10.0.0.14", Arch: "arm64", Boot: "grub"},
+			{Name: "f", MAC: "02:00:00:00:00:06", IP: "10.0.0.15", Arch: "amd64", Boot: "uki"},
 		},
 	}
 	inv, err := f.validate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []BootMethod{BootIPXE, BootPxelinux, BootIPXE} {
-		if got := inv.Nodes[i].Boot; got != want {
-			t.Errorf("node %s with boot %q: Boot = %q, want %q", inv.Nodes[i].Name, f.Nodes[i].Boot, got, want)
+	for i, want := range []struct {
+		boot BootMethod
+		arch string
+	}{{BootIPXE, ArchAMD64}, {BootPxelinux, ArchAMD64}, {BootIPXE, ArchAMD64}, {BootGRUB, ArchARM64}, {BootGRUB, ArchARM64}, {BootUKI, ArchAMD64}} {
+		if n := inv.Nodes[i]; n.Boot != want.boot || n.Arch != want.arch {
+			t.Errorf("node %s with boot %q, arch %q: Boot = %q, Arch = %q, want %q, %q", n.Name, f.Nodes[i].Boot, f.Nodes[i].Arch, n.Boot, n.Arch, want.boot, want.arch)
 		}
 	}
 }

@@ -62,6 +62,16 @@ func digestOf(v *pull.Verified) digest.Digest {
 	return v.Bundle.Manifest.Digest
 }
 
+// bootDigest is the digest a node booting v is given and reports back
+// (rambox.bundle=): its manifest's, which names its files in the View,
+// also when v was picked from an index.
+func bootDigest(v *pull.Verified) digest.Digest {
+	if v == nil {
+		return ""
+	}
+	return v.Bundle.Manifest.Digest
+}
+
 // needs reports whether g must pull its desired digest: it is neither
 // served, nor under canary, nor refused by a canary, nor on its way.
 func (g *group) needs() bool {
@@ -185,7 +195,7 @@ func (f *fleet) reported(node string, booted digest.Digest, pass bool, at time.T
 		return false, "", ""
 	}
 	g := f.groups[name]
-	if g == nil || g.canary == nil || !slices.Contains(g.spec.Canary, node) || booted != digestOf(g.canary) || at.Before(g.since) {
+	if g == nil || g.canary == nil || !slices.Contains(g.spec.Canary, node) || booted != bootDigest(g.canary) || at.Before(g.since) {
 		return false, name, ""
 	}
 	if !pass {
@@ -232,13 +242,13 @@ func (f *fleet) serving() bootfs.Serving {
 			continue
 		}
 		for _, n := range f.want.assign.Members(name) {
-			s.Nodes[n] = digestOf(g.serving)
+			s.Nodes[n] = bootDigest(g.serving)
 			if g.canary != nil && slices.Contains(g.spec.Canary, n) {
-				s.Nodes[n] = digestOf(g.canary)
+				s.Nodes[n] = bootDigest(g.canary)
 			}
 		}
 		if g.spec.Default {
-			s.Unknown = digestOf(g.serving)
+			s.Unknown = bootDigest(g.serving)
 		}
 	}
 	return s

@@ -105,12 +105,12 @@ func (o *observer) transfer(proto string, client netip.Addr, name string, size i
 }
 
 // given is the digest a client loading name boots: named by a digest
-// path, bundles/<hex>/bzImage or rambox.efi, or for a node's UKI, by the
+// path, bundles/<hex>/bzImage, Image or rambox.efi, or for a node's UKI, by the
 // View serving.
 func (o *observer) given(name string) (digest.Digest, bool) {
 	dir, file := path.Split(name)
 	hex := strings.TrimPrefix(strings.TrimSuffix(dir, "/"), tftproot.BundlesDir+"/")
-	if (file == bundle.Kernel || file == bundle.UKI) && bootfs.BundlePath(hex, file) == name {
+	if (file == bundle.Kernel || file == bundle.KernelArm64 || file == bundle.UKI) && bootfs.BundlePath(hex, file) == name {
 		d := digest.NewDigestFromEncoded(digest.SHA256, hex)
 		return d, d.Validate() == nil
 	}

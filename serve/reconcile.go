@@ -109,9 +109,13 @@ func (r *reconciler) pullAll(ctx context.Context, groups []string, first bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Every node is amd64 until pxe.Node says otherwise: a
-			// multi-arch index is served as its amd64 bundle.
-			got, err := obtain(ctx, r.cfg, spec, ocibundle.DefaultPlatformArch, first)
+			// A multi-arch index is served as the platform of the
+			// group's nodes (desired.Resolve).
+			arch := spec.Arch
+			if arch == "" {
+				arch = ocibundle.DefaultPlatformArch
+			}
+			got, err := obtain(ctx, r.cfg, spec, arch, first)
 			log := r.log.With("group", name, "bundle", spec.Bundle.String())
 			if err == nil && got.PullErr != nil {
 				log.Warn("pull failed, serving the last good bundle (re-verified)", "digest", got.Bundle.Manifest.Digest, "err", got.PullErr)

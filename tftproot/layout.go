@@ -24,6 +24,14 @@ const (
 	// ConfigDir as pxelinux.0 does.
 	SyslinuxEFIFile = "syslinux.efi"
 	LdlinuxE64File  = "ldlinux.e64"
+	// GrubNetArm64File is GRUB's arm64 EFI netboot image (Debian's
+	// grub-efi-arm64-bin, monolithic: every module built in). Loaded by
+	// arm64 UEFI PXE firmware, it reads GrubConfigDir/grub.cfg over TFTP
+	// from the server it came from.
+	GrubNetArm64File = "grubnetaa64.efi"
+	// GrubConfigDir is GRUB's $prefix on the TFTP server: Debian's
+	// grubnetaa64.efi looks for (tftp,SERVER)/grub/grub.cfg.
+	GrubConfigDir = "grub"
 	// ConfigDir holds pxelinux's per-client configs (01-<mac>, <HEXIP>, default).
 	ConfigDir = "pxelinux.cfg"
 	// KernelFile and InitramfsFile are the served kernel and initramfs:

@@ -15,12 +15,12 @@ import (
 )
 
 func runBoot(args []string) error {
-	fs := newFlagSet("boot", "--tftp-root DIR [--nic virtio|e1000] [--firmware seabios|ovmf|ovmf-secureboot] [--nic-rom ipxe|none] [--http-boot] [--mac MAC] [--net user|netns] [--inventory nodes.yaml] [--append-extra WORDS]... [--timeout 180s] [--log FILE]")
+	fs := newFlagSet("boot", "--tftp-root DIR [--nic virtio|e1000] [--firmware seabios|ovmf|ovmf-secureboot|aavmf] [--nic-rom ipxe|none] [--http-boot] [--mac MAC] [--net user|netns] [--inventory nodes.yaml] [--append-extra WORDS]... [--timeout 180s] [--log FILE]")
 	var o boot.Options
 	fs.StringVar(&o.TFTPRoot, "tftp-root", "", "TFTP root `directory` laid out by rambox pull")
 	fs.StringVar(&o.NIC, "nic", boot.DefaultNIC, "the client's network card: virtio or e1000")
-	fs.StringVar(&o.Firmware, "firmware", boot.DefaultFirmware, "the client's firmware: seabios (BIOS), ovmf (UEFI, Debian's ovmf) or ovmf-secureboot (UEFI with Secure Boot on, the snakeoil key enrolled)")
-	fs.StringVar(&o.NICROM, "nic-rom", boot.DefaultNICROM, "the NIC's boot ROM: ipxe (QEMU's own) or none (with ovmf and virtio: the firmware's own UEFI PXE)")
+	fs.StringVar(&o.Firmware, "firmware", boot.DefaultFirmware, "the client's firmware: seabios (BIOS), ovmf (UEFI, Debian's ovmf), ovmf-secureboot (UEFI with Secure Boot on, the snakeoil key enrolled) or aavmf (arm64 UEFI on qemu-system-aarch64 -M virt)")
+	fs.StringVar(&o.NICROM, "nic-rom", "", "the NIC's boot ROM: ipxe (QEMU's own; the default) or none (with ovmf and virtio: the firmware's own UEFI PXE; the default and only choice with aavmf)")
 	fs.BoolVar(&o.HTTPBoot, "http-boot", false, "with ovmf or ovmf-secureboot and --nic-rom none: turn the firmware's PXE off, so that it boots by UEFI HTTP Boot")
 	fs.StringVar(&o.MAC, "mac", "", "the client's `MAC` (default: the inventory's first node, else "+boot.DefaultMAC+")")
 	fs.StringVar(&o.Net, "net", boot.DefaultNet, "server side: user (QEMU's own DHCP/TFTP) or netns (dhcpd, tftpd-hpa and an RA responder in a private network namespace; needs root)")

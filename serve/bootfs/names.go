@@ -28,12 +28,25 @@ const (
 )
 
 // LoaderFiles are the boot loaders a View serves at its root.
-var LoaderFiles = append(append([]string(nil), tftproot.BootloaderFiles...), tftproot.UndionlyFile, tftproot.IPXEEFIFile, tftproot.SnponlyFile, tftproot.SyslinuxEFIFile, tftproot.LdlinuxE64File)
+var LoaderFiles = append(append([]string(nil), tftproot.BootloaderFiles...), tftproot.UndionlyFile, tftproot.IPXEEFIFile, tftproot.SnponlyFile, tftproot.SyslinuxEFIFile, tftproot.LdlinuxE64File, tftproot.GrubNetArm64File)
 
-// DefaultLoaderDirs are where Debian's pxelinux, syslinux-common, ipxe and
-// syslinux-efi packages put the loaders (syslinux-efi: syslinux.efi under
-// SYSLINUX.EFI/, ldlinux.e64 with the other efi64 modules).
-var DefaultLoaderDirs = append(append([]string(nil), tftproot.DefaultBootloaderDirs...), "/usr/lib/ipxe", "/usr/lib/SYSLINUX.EFI/efi64", "/usr/lib/syslinux/modules/efi64")
+// DefaultLoaderDirs are where Debian's pxelinux, syslinux-common, ipxe,
+// syslinux-efi and grub-efi-arm64-bin packages put the loaders
+// (syslinux-efi: syslinux.efi under SYSLINUX.EFI/, ldlinux.e64 with the
+// other efi64 modules; grub-efi-arm64-bin is an arm64 package, which
+// ci/deps.sh unpacks to the same path on an amd64 host).
+var DefaultLoaderDirs = append(append([]string(nil), tftproot.DefaultBootloaderDirs...), "/usr/lib/ipxe", "/usr/lib/SYSLINUX.EFI/efi64", "/usr/lib/syslinux/modules/efi64", "/usr/lib/grub/arm64-efi/monolithic")
+
+// GrubDispatch is the grub.cfg every arm64 client's GRUB reads first
+// (Debian's 2.06 looks for no per-client name): it loads the client's
+// own GrubName by the MAC GRUB booted from.
+var GrubDispatch = path.Join(tftproot.GrubConfigDir, "grub.cfg")
+
+// GrubName is the GRUB config of the node with MAC mac: grub/<mac>.cfg,
+// the MAC lower-case and colon-separated, as GRUB's $net_default_mac.
+func GrubName(mac net.HardwareAddr) string {
+	return path.Join(tftproot.GrubConfigDir, mac.String()+".cfg")
+}
 
 // ScriptName is the name of the iPXE script of the node with MAC mac:
 // ipxe/<mac>.ipxe, the MAC lower-case and colon-separated.

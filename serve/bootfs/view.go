@@ -26,6 +26,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"rambox/bundle"
+	"rambox/ocibundle"
 	"rambox/pxe"
 	"rambox/tftproot"
 )
@@ -190,7 +191,7 @@ func (v *View) addBundle(b *bundle.Fetched) error {
 	if err := b.Info.Validate(); err != nil {
 		return fmt.Errorf("bootfs: bundle %s: %w", d, err)
 	}
-	for _, name := range []string{bundle.Kernel, bundle.Initramfs} {
+	for _, name := range []string{b.Info.KernelFile(), bundle.Initramfs} {
 		if _, ok := b.Files[name]; !ok {
 			return fmt.Errorf("bootfs: bundle %s has no %s", d, name)
 		}
@@ -208,9 +209,9 @@ func (v *View) addBundle(b *bundle.Fetched) error {
 }
 
 // bootPaths name bundle d's kernel and initramfs: relative ones for
-// pxelinux (TFTP), URLs under base for iPXE.
-func bootPaths(d digest.Digest, base string) (tftp, http pxe.Paths) {
-	tftp = pxe.Paths{Kernel: BundlePath(d.Encoded(), bundle.Kernel), Initramfs: BundlePath(d.Encoded(), bundle.Initramfs)}
+// pxelinux and GRUB (TFTP), URLs under base for iPXE.
+func (v *View) bootPaths(d digest.Digest, base string) (tftp, http pxe.Paths) {
+	tftp = pxe.Paths{Kernel: BundlePath(d.Encoded(), v.bundles[d].Info.KernelFile()), Initramfs: BundlePath(d.Encoded(), bundle.Initramfs)}
 	http = pxe.Paths{Kernel: base + "/" + tftp.Kernel, Initramfs: base + "/" + tftp.Initramfs}
 	return tftp, http
 }
@@ -239,8 +240,20 @@ func (v *View) addConfigs(inv *pxe.Inventory, unknown digest.Digest, o Options) 
 		if !ok {
 			continue
 		}
-		tftp, http := bootPaths(d, base)
+		if err := v.checkArch(n, d); err != nil {
+			return err
+		}
+		tftp, http := v.bootPaths(d, base)
 		cmdline := v.cmdline(d, n, &inv.Network, o)
+		if n.Boot == pxe.BootGRUB {
+			c, err := pxe.GrubConfig(tftp, cmdline)
+			if err != nil {
+				return fmt.Errorf("bootfs: node %q: bundle %s: %w", n.Name, d, err)
+			}
+			v.add(GrubName(n.MAC), []byte(c))
+			v.add(GrubDispatch, []byte(grubDispatch))
+			continue
+		}
 		h, err := pxe.HexIP(n.IP)
 		if err != nil {
 			return fmt.Errorf("bootfs: node %q: ip: %w", n.Name, err)
@@ -266,7 +279,10 @@ func (v *View) addConfigs(inv *pxe.Inventory, unknown digest.Digest, o Options) 
 	if !v.unknown {
 		return nil
 	}
-	tftp, http := bootPaths(unknown, base)
+	if a, _ := ocibundle.PlatformArch(v.bundles[unknown].Info.Arch); a != pxe.ArchAMD64 {
+		return fmt.Errorf("bootfs: unknown clients: bundle %s is %s; clients not in the inventory boot %s bundles only", unknown, a, pxe.ArchAMD64)
+	}
+	tftp, http := v.bootPaths(unknown, base)
 	cmdline := v.cmdline(unknown, nil, &inv.Network, o)
 	c, err := pxe.PxelinuxConfigAt(tftp, cmdline)
 	if err != nil {
@@ -280,6 +296,35 @@ func (v *View) addConfigs(inv *pxe.Inventory, unknown digest.Digest, o Options) 
 	v.add(DefaultScript, []byte(s))
 	return nil
 }
+
+// ErrArchMismatch is returned by New for a node given a bundle of
+// another architecture than its own.
+var ErrArchMismatch = errors.New("is not the node's architecture")
+
+// checkArch refuses to give node n bundle d of another architecture: its
+// firmware could not run the kernel.
+func (v *View) checkArch(n *pxe.Node, d digest.Digest) error {
+	a, err := ocibundle.PlatformArch(v.bundles[d].Info.Arch)
+	if err != nil {
+		return fmt.Errorf("bootfs: node %q: bundle %s: %w", n.Name, d, err)
+	}
+	if a != n.Arch {
+		return fmt.Errorf("bootfs: node %q (arch %s): bundle %s is %s, which %w", n.Name, n.Arch, d, a, ErrArchMismatch)
+	}
+	return nil
+}
+
+// grubDispatch is GrubDispatch's text: it loads the client's GrubName.
+// A client with none (not in the inventory, or given no bundle) is told
+// so on its console and restarts, rather than waiting at GRUB's prompt.
+// GRUB's $prefix is (tftp,SERVER)/GrubConfigDir, so $prefix/<mac>.cfg is
+// GrubName.
+var grubDispatch = "# rambox serve: each arm64 node's own config is " + tftproot.GrubConfigDir + "/<mac>.cfg\n" +
+	"set timeout=0\n" +
+	"configfile $prefix/${net_default_mac}.cfg\n" +
+	"echo \"rambox: this server has no GRUB config for ${net_default_mac}\"\n" +
+	"sleep 10\n" +
+	"reboot\n"
 
 // ErrNoUKI is returned by New for a node that boots a UKI (boot: uki)
 // given a bundle without one.
@@ -295,7 +340,7 @@ func (v *View) addUKI(n *pxe.Node, d digest.Digest, base, cmdline string) (strin
 	name := UKIName(n.MAC)
 	v.add(name, uki)
 	v.ukis[name] = d
-	_, http := bootPaths(d, base)
+	_, http := v.bootPaths(d, base)
 	return pxe.IPXEUKIScript(http, base+"/"+BundlePath(d.Encoded(), bundle.UKI), cmdline)
 }
 

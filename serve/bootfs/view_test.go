@@ -38,6 +38,7 @@ func TestNames(t *testing.T) {
 			"bundles/" + h + "/bzImage",
 			"bundles/" + h + "/initramfs.cpio.gz",
 			"bundles/" + h + "/kernel.config",
+			"grubnetaa64.efi",
 			"ipxe.efi",
 			"ipxe/" + bootfstest.MAC1 + ".ipxe",
 			"ipxe/" + bootfstest.MAC2 + ".ipxe",

@@ -50,6 +50,10 @@ type Group struct {
 	Canary  []string
 	Promote Promote    // never empty after Load
 	Trust   pull.Trust // key paths absolute
+	// Arch is the architecture of the group's nodes (pxe.ArchAMD64 or
+	// ArchARM64), once Resolve has run: the platform a multi-arch index
+	// is served as.
+	Arch string
 }
 
 // Config is a loaded serve.yaml.

@@ -287,3 +287,32 @@ func TestResolveErrors(t *testing.T) {
 		t.Errorf("Resolve(two defaults) = %v", err)
 	}
 }
+
+// TestResolveArch: a group's Arch is its nodes'; a
+// group mixing architectures is refused naming both nodes.
+func TestResolveArch(t *testing.T) {
+	inv := loadInv(t)
+	inv.Nodes[2].Arch = pxe.ArchARM64 // pxe03
+	p := write(t, "inventory: nodes.yaml\ngroups:\n"+
+		group(`name: x86, `+okBundle+`, nodes: [pxe01, pxe02], `+okTrust)+
+		group(`name: arm, `+okBundle+`, nodes: [pxe03], `+okTrust))
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Resolve(inv); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct{ group, arch string }{{"x86", pxe.ArchAMD64}, {"arm", pxe.ArchARM64}} {
+		if g, _ := c.Group(want.group); g.Arch != want.arch {
+			t.Errorf("group %s: Arch = %q, want %q", want.group, g.Arch, want.arch)
+		}
+	}
+	p = write(t, "inventory: nodes.yaml\ngroups:\n"+group(`name: mixed, `+okBundle+`, nodes: [pxe01, pxe03], `+okTrust))
+	if c, err = Load(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Resolve(inv); err == nil || !strings.Contains(err.Error(), `groups[0] "mixed": nodes: node pxe01 is amd64, node pxe03 is arm64: a group boots one architecture`) {
+		t.Errorf("Resolve(mixed arch) = %v", err)
+	}
+}

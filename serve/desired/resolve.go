@@ -97,6 +97,28 @@ func (c *Config) Resolve(inv *pxe.Inventory) (*Assignment, error) {
 		slices.Sort(m)
 	}
 	slices.Sort(a.unassigned)
+	// A group boots one architecture: the platform it picks from a
+	// multi-arch index. Two groups may pin the same index.
+	archOf := map[string]string{}
+	for _, n := range inv.Nodes {
+		archOf[n.Name] = n.Arch
+	}
+	arches := make([]string, len(c.Groups))
+	for i := range c.Groups {
+		g := &c.Groups[i]
+		arches[i] = pxe.ArchAMD64
+		for j, n := range a.members[g.Name] {
+			switch {
+			case j == 0:
+				arches[i] = archOf[n]
+			case archOf[n] != arches[i]:
+				bad(i, g, "nodes", "node %s is %s, node %s is %s: a group boots one architecture (two groups may pin the same index)", a.members[g.Name][0], arches[i], n, archOf[n])
+			}
+			if archOf[n] != arches[i] {
+				break
+			}
+		}
+	}
 	canaries := make([][]string, len(c.Groups))
 	for i := range c.Groups {
 		g := &c.Groups[i]
@@ -119,6 +141,7 @@ func (c *Config) Resolve(inv *pxe.Inventory) (*Assignment, error) {
 	}
 	for i := range c.Groups {
 		c.Groups[i].Canary = canaries[i]
+		c.Groups[i].Arch = arches[i]
 	}
 	return a, nil
 }

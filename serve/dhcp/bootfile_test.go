@@ -176,3 +176,37 @@ func TestBootFileUKI(t *testing.T) {
 		t.Errorf("proxy mode answered a UEFI HTTP Boot client: %s", summary(resp))
 	}
 }
+
+// TestBootFileArm64: an arm64 node (inventory arch arm64, boot grub) gets
+// GRUB's netboot image over TFTP when its firmware says arm64 UEFI
+// (option 93 = 11), in full and proxy mode; nothing for an x86 arch
+// (its firmware could not run what the node's bundle holds), and an
+// amd64 node sending 11 gets nothing.
+func TestBootFileArm64(t *testing.T) {
+	arm := func(inv *pxe.Inventory) { inv.Nodes[0].Arch, inv.Nodes[0].Boot = pxe.ArchARM64, pxe.BootGRUB } // node1
+	tests := []struct {
+		arch iana.Arch
+		node string
+		want string
+	}{
+		{iana.EFI_ARM64, node1, "grubnetaa64.efi"},
+		{iana.EFI_X86_64, node1, ""},
+		{iana.INTEL_X86PC, node1, ""},
+		{iana.EFI_ARM64, node2, ""},
+	}
+	for _, mode := range []Mode{Full, Proxy} {
+		s, _ := newServer(t, mode, inventory(t, arm))
+		for _, tc := range tests {
+			name := fmt.Sprintf("%s: arch %d, node %s", mode, tc.arch, tc.node)
+			resp := s.reply(ServerPort, discover(t, tc.node, dhcpv4.OptClassIdentifier(fmt.Sprintf("PXEClient:Arch:%05d:UNDI:003001", tc.arch)), dhcpv4.OptClientArch(tc.arch)))
+			switch {
+			case tc.want == "" && (mode == Proxy && resp != nil || mode == Full && resp.BootFileName != ""):
+				t.Errorf("%s: reply = %q, want no boot file", name, summary(resp))
+			case tc.want != "" && resp == nil:
+				t.Errorf("%s: no reply, want %q", name, tc.want)
+			case tc.want != "" && (resp.BootFileName != tc.want || resp.BootFileNameOption() != tc.want):
+				t.Errorf("%s: file %q, option 67 %q, want %q", name, resp.BootFileName, resp.BootFileNameOption(), tc.want)
+			}
+		}
+	}
+}

@@ -27,15 +27,18 @@ const (
 	// class "HTTPClient"): the boot file is an http:// URL the firmware
 	// downloads and starts itself, with no TFTP and no iPXE.
 	archUEFI64HTTP
+	// archARM64 is 11, arm64 UEFI (AAVMF, Arm servers).
+	archARM64
 )
 
-// archClasses maps the architectures served; any other (11, arm64 UEFI,
-// has no loader yet) gets no boot file.
+// archClasses maps the architectures served; any other (19, arm64 UEFI
+// HTTP Boot, say) gets no boot file.
 var archClasses = map[iana.Arch]archClass{
 	iana.INTEL_X86PC:     archBIOS,
 	iana.EFI_X86_64:      archUEFI64,
 	iana.EFI_BC:          archUEFI64,
 	iana.EFI_X86_64_HTTP: archUEFI64HTTP,
+	iana.EFI_ARM64:       archARM64,
 }
 
 // Placeholders in the table for names that depend on the client.
@@ -86,6 +89,9 @@ var policy = []struct {
 	{archUEFI64HTTP, false, pxe.BootPxelinux, tftproot.IPXEEFIFile},
 	{archUEFI64HTTP, false, pxe.BootIPXE, tftproot.IPXEEFIFile},
 	{archUEFI64HTTP, false, pxe.BootUKI, ukiFile},
+	// An arm64 node (inventory arch arm64, whose boot is always grub)
+	// gets GRUB's EFI netboot image, which reads its grub.cfg over TFTP.
+	{archARM64, false, pxe.BootGRUB, tftproot.GrubNetArm64File},
 }
 
 // BootFile is the policy's answer for a client: a file name to fetch over

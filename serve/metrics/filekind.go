@@ -13,7 +13,7 @@ import (
 // Kinds FileKind gives beyond a known file's own base name.
 const (
 	KindScript = "script" // an iPXE script, ipxe/<mac>.ipxe
-	KindConfig = "config" // a pxelinux config, pxelinux.cfg/<name>
+	KindConfig = "config" // a pxelinux config, pxelinux.cfg/<name>, or a GRUB one, grub/<name>
 	KindOther  = "other"  // anything else (a miss, a probe)
 )
 
@@ -34,9 +34,9 @@ func FileKind(name string) string {
 	switch {
 	case strings.HasPrefix(name, bootfs.ScriptDir+"/") || strings.HasSuffix(base, bootfs.ScriptExt):
 		return KindScript
-	case strings.HasPrefix(name, tftproot.ConfigDir+"/"):
+	case strings.HasPrefix(name, tftproot.ConfigDir+"/"), strings.HasPrefix(name, tftproot.GrubConfigDir+"/"):
 		return KindConfig
-	case slices.Contains(bundle.Outputs, base), base == bundle.InfoFile, base == bundle.SumsFile,
+	case slices.Contains(bundle.Outputs, base), base == bundle.KernelArm64, base == bundle.InfoFile, base == bundle.SumsFile,
 		slices.Contains(bootfs.LoaderFiles, base):
 		return base
 	}

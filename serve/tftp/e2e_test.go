@@ -115,7 +115,8 @@ func TestRealClients(t *testing.T) {
 	}{
 		{"traversal", "../x", 69},
 		{"traversal into the root", "bundles/../" + tftproot.BootFile, 69},
-		{"an absolute name", "/etc/passwd", 69},
+		{"an absolute name outside the View", "/etc/passwd", 68},
+		{"a doubled leading slash", "//" + tftproot.BootFile, 69},
 		{"a symlink planted beside the loaders", "planted", 68},
 		{"a symlink in a directory not in the View", "passwd-link", 68},
 		{"a name not in the View", "etc/passwd", 68},

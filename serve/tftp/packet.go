@@ -65,7 +65,10 @@ func parseRequest(p []byte) (request, error) {
 	if len(f) < 2 || len(f)%2 != 0 {
 		return request{}, errors.New("request has no mode, or an option without a value")
 	}
-	r.name, r.mode = f[0], strings.ToLower(f[1])
+	// GRUB names every file under its $prefix, (tftp,SERVER)/grub, so it
+	// asks for "/grub/grub.cfg": one leading "/" means the root. A second
+	// one is left for fs.ValidPath to refuse.
+	r.name, r.mode = strings.TrimPrefix(f[0], "/"), strings.ToLower(f[1])
 	for i := 2; i+1 < len(f); i += 2 {
 		v, err := strconv.Atoi(f[i+1])
 		switch strings.ToLower(f[i]) {

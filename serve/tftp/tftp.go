@@ -15,13 +15,11 @@
 //
 // Refused, each with a TFTP ERROR and the server serving on:
 //   - write requests (WRQ): error 4, before any ACK, so nothing is sent;
-//   - names that are not fs.ValidPath: "../x", "a/../b", "" and names with
-//     a leading "/" (error 2, access violation). A leading "/" is refused
-//     rather than stripped: the configs this server hands out name
-//     relative paths, pxelinux sends a name as its config writes it (after
-//     its path prefix, empty for a boot file at the root), and iPXE strips
-//     the one "/" its tftp:// URLs carry before it sends the request. So no
-//     client of ours sends one, and each file has exactly one name;
+//   - names that are not fs.ValidPath once one leading "/" is taken off:
+//     "../x", "a/../b", "", "//x" (error 2, access violation). pxelinux
+//     and iPXE send relative names, but GRUB sends every name under its
+//     $prefix, "/grub/...", and names the kernel it loads as the config
+//     writes it; so "/x" is x, as under tftp-hpa's --secure root;
 //   - names not in the View (error 1): the View is in memory, so a symlink
 //     or file planted in any directory on disk does not exist here;
 //   - netascii and mail transfers (error 4): the View's files are binary,

@@ -153,8 +153,9 @@ func TestRefused(t *testing.T) {
 		code uint16 // 1 not found, 2 access violation, 4 illegal operation
 	}{
 		{1, "../pxelinux.0", 2},
-		{1, "/etc/passwd", 2},
-		{1, "/pxelinux.0", 2},
+		{1, "/etc/passwd", 1},
+		{1, "//pxelinux.0", 2},
+		{1, "/../pxelinux.0", 2},
 		{1, "bundles/" + h + "/../../pxelinux.0", 2},
 		{1, "etc/passwd", 1},
 		{1, "bzImage", 1},
@@ -170,6 +171,10 @@ func TestRefused(t *testing.T) {
 		if r := get(t, addr, 1, tftproot.BootFile); string(r.data) != "loader "+tftproot.BootFile {
 			t.Fatalf("after opcode %d %q, RRQ %s = %q, error %q: the server stopped serving", tc.op, tc.name, tftproot.BootFile, r.data, r.errMsg)
 		}
+	}
+	// GRUB's form: a name under "/" is the root's.
+	if r := get(t, addr, 1, "/"+tftproot.BootFile); string(r.data) != "loader "+tftproot.BootFile {
+		t.Errorf("RRQ /%s = %q, error %q; want %s", tftproot.BootFile, r.data, r.errMsg, tftproot.BootFile)
 	}
 }
 

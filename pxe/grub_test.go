@@ -1,0 +1,28 @@
+package pxe
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestGrubConfig(t *testing.T) {
+	p := Paths{Kernel: "bundles/ab12/Image", Initramfs: "bundles/ab12/initramfs.cpio.gz"}
+	tests := []struct {
+		name, cmdline, want string
+		err                 error
+	}{
+		{"plain", "rw ip=dhcp console=ttyAMA0", "set timeout=0\nlinux /bundles/ab12/Image 'rw' 'ip=dhcp' 'console=ttyAMA0'\ninitrd /bundles/ab12/initramfs.cpio.gz\nboot\n", nil},
+		{"grub syntax reaches the kernel as written", `x=$y;z foo="a b" #c {d}`, "set timeout=0\nlinux /bundles/ab12/Image 'x=$y;z' 'foo=\"a' 'b\"' '#c' '{d}'\ninitrd /bundles/ab12/initramfs.cpio.gz\nboot\n", nil},
+		{"extra spaces", "  rw   ro ", "set timeout=0\nlinux /bundles/ab12/Image 'rw' 'ro'\ninitrd /bundles/ab12/initramfs.cpio.gz\nboot\n", nil},
+		{"single quote", "a='b'", "", ErrCmdlineQuote},
+		{"newline", "rw\nlinux /evil", "", ErrCmdlineControl},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := GrubConfig(p, tc.cmdline)
+			if !errors.Is(err, tc.err) || got != tc.want {
+				t.Errorf("GrubConfig(%q) =\n%q, %v\nwant\n%q, %v", tc.cmdline, got, err, tc.want, tc.err)
+			}
+		})
+	}
+}

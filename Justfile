@@ -156,6 +156,7 @@ bench: deps engine toolchain
     bash bench/boot.sh
     bash bench/serve-boot.sh
     bash bench/uki-boot.sh
+    bash bench/arm64.sh
     bash bench/serve-load.sh
     bash bench/dhcp-load.sh
     bash bench/status.sh
@@ -181,6 +182,11 @@ bench-serve: deps
 # OVMF's PXE loading the linux-6.1 UKI from rambox serve, Secure Boot on vs off; UKI size vs bzImage + initramfs.
 bench-uki: deps
     bash bench/uki-boot.sh
+    go run ./bench/internal/report
+
+# AAVMF netbooting the linux-6.1-arm64 bundle from rambox serve (GRUB); arm64 vs amd64 bundle sizes.
+bench-arm64: deps
+    bash bench/arm64.sh
     go run ./bench/internal/report
 
 # rambox serve --dhcp full: 1,000 simulated DHCP clients from a second netns; offers/s, p50/p99 latency.

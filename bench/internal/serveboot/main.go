@@ -6,7 +6,7 @@
 // to record. With -ways uki, the ways are servelab.UKIWays instead (OVMF's
 // PXE loading the UKI, Secure Boot on and off; bench/uki-boot.sh).
 //
-//	serveboot -rambox BIN -key PUB -bundle-file FILE -runs N [-ways serve|uki]
+//	serveboot -rambox BIN -key PUB -bundle-file FILE -runs N [-ways serve|uki|arm64]
 package main
 
 import (
@@ -23,18 +23,18 @@ import (
 const labNet = 44
 
 // waySets are the boots -ways names.
-var waySets = map[string][]servelab.Way{"serve": servelab.Ways(labNet), "uki": servelab.UKIWays(labNet)}
+var waySets = map[string][]servelab.Way{"serve": servelab.Ways(labNet), "uki": servelab.UKIWays(labNet), "arm64": servelab.Arm64Ways(labNet)}
 
 func main() {
 	bin := flag.String("rambox", "", "the rambox `binary`")
 	key := flag.String("key", "", "the public `key` the bundle is signed with")
 	bundleFile := flag.String("bundle-file", "", "`file` holding the pinned ref to serve")
 	runs := flag.Int("runs", 3, "boots of each way")
-	set := flag.String("ways", "serve", "the boots measured: serve (HTTP script, pxelinux over TFTP) or uki (OVMF PXE loading the UKI, Secure Boot on and off)")
+	set := flag.String("ways", "serve", "the boots measured: serve (HTTP script, pxelinux over TFTP), uki (OVMF PXE loading the UKI, Secure Boot on and off) or arm64 (AAVMF PXE, GRUB, an arm64 bundle)")
 	flag.Parse()
 	ways, ok := waySets[*set]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "serveboot: -ways %q is not serve or uki\n", *set)
+		fmt.Fprintf(os.Stderr, "serveboot: -ways %q is not serve, uki or arm64\n", *set)
 		os.Exit(2)
 	}
 	if err := run(*bin, *key, *bundleFile, *runs, ways); err != nil {

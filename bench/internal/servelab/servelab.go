@@ -21,9 +21,9 @@ import (
 )
 
 // Way is one way of booting: a node of the lab's inventory, by its boot:
-// field, and the client's firmware and NIC ROM (zero: SeaBIOS with QEMU's
-// iPXE ROM).
-type Way struct{ Name, MAC, Boot, Firmware, NICROM string }
+// and arch: fields (arch zero: amd64), and the client's firmware and NIC
+// ROM (zero: SeaBIOS with QEMU's iPXE ROM).
+type Way struct{ Name, MAC, Boot, Firmware, NICROM, Arch string }
 
 // Ways are the boots the benches measure, the two on subnet 10.NET.0.0/24:
 // through the HTTP script (boot: ipxe) and pxelinux over TFTP.
@@ -40,9 +40,16 @@ func Ways(net int) []Way {
 // (plain OVMF): the same UKI, path and command line.
 func UKIWays(net int) []Way {
 	return []Way{
-		{"uki-secureboot", fmt.Sprintf("52:54:00:%d:00:21", net), "uki", boot.FirmwareOVMFSecureBoot, boot.NICROMNone},
-		{"uki-plain", fmt.Sprintf("52:54:00:%d:00:22", net), "uki", boot.FirmwareOVMF, boot.NICROMNone},
+		{"uki-secureboot", fmt.Sprintf("52:54:00:%d:00:21", net), "uki", boot.FirmwareOVMFSecureBoot, boot.NICROMNone, ""},
+		{"uki-plain", fmt.Sprintf("52:54:00:%d:00:22", net), "uki", boot.FirmwareOVMF, boot.NICROMNone, ""},
 	}
+}
+
+// Arm64Ways is the arm64 boot on subnet 10.NET.0.0/24: an arch: arm64
+// node whose AAVMF PXE loads GRUB, its grub.cfg, then the bundle's Image
+// and initramfs, all over TFTP. The bundle must be an arm64 one.
+func Arm64Ways(net int) []Way {
+	return []Way{{"arm64-grub", fmt.Sprintf("52:54:00:%d:00:31", net), "grub", boot.FirmwareAAVMF, boot.NICROMNone, "arm64"}}
 }
 
 // Lab is serve running in its namespace.
@@ -70,8 +77,12 @@ func Start(bin, key, bundleFile string, net int, ways []Way, extra string) (l *L
 	server := fmt.Sprintf("10.%d.0.1", net)
 	inv := fmt.Sprintf("server:\n  ip: %s\n  subnet: 10.%d.0.0\n  netmask: 255.255.255.0\nnodes:\n", server, net)
 	for i, w := range ways {
-		inv += fmt.Sprintf("  - name: n%d\n    mac: %s\n    ip: 10.%d.0.%d\n    hostname: n%d.lab\n    boot: %s\n    cmdline: %s\n",
-			i, w.MAC, net, 11+i, i, w.Boot, strings.TrimSpace("rambox.selftest "+extra))
+		arch := w.Arch
+		if arch == "" {
+			arch = "amd64"
+		}
+		inv += fmt.Sprintf("  - name: n%d\n    mac: %s\n    ip: 10.%d.0.%d\n    hostname: n%d.lab\n    boot: %s\n    arch: %s\n    cmdline: %s\n",
+			i, w.MAC, net, 11+i, i, w.Boot, arch, strings.TrimSpace("rambox.selftest "+extra))
 	}
 	inventory := filepath.Join(l.dir, "nodes.yaml")
 	if err := os.WriteFile(inventory, []byte(inv), 0o644); err != nil {

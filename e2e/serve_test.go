@@ -163,9 +163,23 @@ func (l *lab) in(argv ...string) ([]byte, error) {
 // selftest: the node's address, a RAM root.
 func (l *lab) boot(n serveNode, firmware, rom string) *selftest.Report {
 	l.t.Helper()
+	return l.bootRetrying(n, firmware, rom, "")
+}
+
+// bootRetrying is boot, except that a first boot that fails with known
+// in its serial log (a third party's known race, not ours) is logged and
+// tried once more; "" retries nothing.
+func (l *lab) bootRetrying(n serveNode, firmware, rom, known string) *selftest.Report {
+	l.t.Helper()
 	start := time.Now()
-	res, err := boot.Run(context.Background(), boot.Options{Netns: l.ns, Firmware: firmware, NICROM: rom, MAC: n.mac,
-		Timeout: 180 * time.Second, Progress: testLogWriter{l.t}})
+	opts := boot.Options{Netns: l.ns, Firmware: firmware, NICROM: rom, MAC: n.mac, Timeout: 180 * time.Second, Progress: testLogWriter{l.t}}
+	res, err := boot.Run(context.Background(), opts)
+	if err != nil && known != "" && res != nil && strings.Contains(string(res.Log), known) {
+		keepLog(l.t, res.Log)
+		l.t.Logf("boot %s: %q in the serial log, a known race outside rambox; booting it once more", n.name, known)
+		start = time.Now()
+		res, err = boot.Run(context.Background(), opts)
+	}
 	if err != nil {
 		if res != nil {
 			keepLog(l.t, res.Log)
@@ -460,7 +474,12 @@ func TestServeLabSyslinuxEFI(t *testing.T) {
 	_, bundleFile := c.publishToFile(t, bundleDir, "oci:"+filepath.Join(t.TempDir(), "oci")+":syslinux-efi")
 	l := startLab(t, c, bundleFile, writeServeInventory(t))
 	n := serveNodes[0]
-	l.boot(n, boot.FirmwareOVMF, boot.NICROMNone)
+	// Debian's syslinux.efi (6.04) calls ExitBootServices once and gives
+	// up when the memory map changed since it read it (an OVMF network
+	// event is enough), instead of reading it again and retrying as the
+	// UEFI spec expects: rare, seen once in a cold CI run, after the
+	// kernel and initramfs had loaded from serve.
+	l.bootRetrying(n, boot.FirmwareOVMF, boot.NICROMNone, "Failed to exit boot services")
 	log := l.log.String()
 	if !logHas(log, "msg=dhcp", "mac="+n.mac, "bootfile="+tftproot.SyslinuxEFIFile) {
 		t.Errorf("serve did not hand %s %s:\n%s", n.mac, tftproot.SyslinuxEFIFile, log)

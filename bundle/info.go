@@ -47,6 +47,14 @@ var Outputs = []string{Kernel, Initramfs, KernelConfig, BusyboxConfig}
 // every bundle made before arm64 ones existed.
 const ArchX86_64 = "x86_64"
 
+// The OCI platform architectures (GOARCH names) bundles are published
+// under, and that inventory nodes are: ocibundle.PlatformArch maps a
+// bundle's kernel ARCH= onto them.
+const (
+	PlatformAMD64 = "amd64"
+	PlatformARM64 = "arm64"
+)
+
 // kernelFiles maps a kernel architecture (the kernel's ARCH=) to the
 // file name of its kernel image in a bundle.
 var kernelFiles = map[string]string{ArchX86_64: Kernel, "arm64": KernelArm64}

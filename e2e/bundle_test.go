@@ -116,16 +116,25 @@ type cli struct {
 }
 
 func (c cli) run(args ...string) (string, error) {
+	out, err := c.runSplit(args...)
+	if err != nil {
+		return strings.TrimSpace(out.stdout + out.stderr), err
+	}
+	return strings.TrimSpace(out.stdout), nil
+}
+
+// split is a command's stdout and stderr, apart.
+type split struct{ stdout, stderr string }
+
+// runSplit runs the CLI as run does, keeping stderr apart from stdout.
+func (c cli) runSplit(args ...string) (split, error) {
 	cmd := exec.Command(c.bin, args...)
 	cmd.Dir = c.dir
 	cmd.Env = append(os.Environ(), "COSIGN_PASSWORD=e2e")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	if err != nil {
-		return strings.TrimSpace(out.String() + errb.String()), err
-	}
-	return strings.TrimSpace(out.String()), nil
+	return split{out.String(), errb.String()}, err
 }
 
 func (c cli) publish(bundleDir, to string) string {

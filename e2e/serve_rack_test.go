@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -17,20 +15,6 @@ import (
 	"rambox/serve/servetest"
 	"rambox/tftproot"
 )
-
-// split is a command's stdout and stderr, apart.
-type split struct{ stdout, stderr string }
-
-// runSplit runs the CLI as run does, keeping stderr apart from stdout.
-func (c cli) runSplit(args ...string) (split, error) {
-	cmd := exec.Command(c.bin, args...)
-	cmd.Dir = c.dir
-	cmd.Env = append(os.Environ(), "COSIGN_PASSWORD=e2e")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	return split{out.String(), errb.String()}, err
-}
 
 // The mixed rack: an amd64 node and an arm64 node, each in a group of its
 // own, both groups pinned to one multi-arch index.

@@ -8,6 +8,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
 
 	"rambox/bundle"
 )
@@ -116,18 +117,26 @@ func Fetch(ctx context.Context, ref Ref, check Verifier, o FetchOptions) (*bundl
 // selectFromIndex fetches the index at desc, checks its signature and
 // returns the manifest descriptor it lists for linux/arch.
 func selectFromIndex(ctx context.Context, target oras.ReadOnlyTarget, desc ocispec.Descriptor, arch string, check Verifier) (ocispec.Descriptor, error) {
-	raw, err := FetchLimited(ctx, target, desc, MaxManifestSize)
+	idx, err := FetchIndex(ctx, target, desc)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	if err := check.Verify(ctx, target, desc); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	var idx ocispec.Index
-	if err := json.Unmarshal(raw, &idx); err != nil {
-		return ocispec.Descriptor{}, err
-	}
 	return SelectPlatform(idx, arch)
+}
+
+// FetchIndex fetches and parses the image index at desc, bounded as a
+// manifest is.
+func FetchIndex(ctx context.Context, target content.Fetcher, desc ocispec.Descriptor) (ocispec.Index, error) {
+	var idx ocispec.Index
+	raw, err := FetchLimited(ctx, target, desc, MaxManifestSize)
+	if err != nil {
+		return idx, err
+	}
+	err = json.Unmarshal(raw, &idx)
+	return idx, err
 }
 
 // checkLayers checks a manifest's layers before any is fetched: each is

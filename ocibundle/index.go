@@ -19,12 +19,12 @@ const PlatformOS = "linux"
 
 // DefaultPlatformArch is the platform a fetch picks from an index when it
 // is not told one: the x86 PC most nodes are.
-const DefaultPlatformArch = "amd64"
+const DefaultPlatformArch = bundle.PlatformAMD64
 
 // platformArchs maps a bundle's kernel architecture (bundle.json's arch,
 // the kernel's ARCH=) to the OCI platform architecture (GOARCH names)
 // an index records it under. This is the one place the two namings meet.
-var platformArchs = map[string]string{"": "amd64", bundle.ArchX86_64: "amd64", "arm64": "arm64"}
+var platformArchs = map[string]string{"": bundle.PlatformAMD64, bundle.ArchX86_64: bundle.PlatformAMD64, "arm64": bundle.PlatformARM64}
 
 // PlatformArch returns the OCI platform architecture of a bundle whose
 // bundle.json arch is arch, or an error for one rambox does not know.

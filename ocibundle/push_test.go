@@ -151,15 +151,7 @@ func TestPushFetchArm64(t *testing.T) {
 		t.Errorf("Push of an arm64 bundle holding bzImage = %v, want an error naming %s", err, bundle.KernelArm64)
 	}
 
-	if err := os.Rename(filepath.Join(dir, bundle.Kernel), filepath.Join(dir, bundle.KernelArm64)); err != nil {
-		t.Fatal(err)
-	}
-	if err := info.Describe(dir, []string{bundle.KernelArm64, bundle.Initramfs, bundle.KernelConfig, bundle.BusyboxConfig}); err != nil {
-		t.Fatal(err)
-	}
-	if err := info.WriteFiles(dir); err != nil {
-		t.Fatal(err)
-	}
+	dir = bundletest.WriteArm64(t, "arm64 kernel", "rw")
 	keyPath := filepath.Join(t.TempDir(), "cosign.key")
 	pubPath, err := signing.Keygen(keyPath, signing.Password{Set: true})
 	if err != nil {

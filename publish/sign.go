@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -42,12 +41,8 @@ func Sign(ctx context.Context, ref ocibundle.Ref, signer signing.Signer) ([]ocis
 	if desc.MediaType == ocispec.MediaTypeImageIndex {
 		// A verifier checks the index's signature and its platform
 		// manifest's: co-signing one without the others would not count.
-		raw, err := ocibundle.FetchLimited(ctx, target, desc, ocibundle.MaxManifestSize)
+		idx, err := ocibundle.FetchIndex(ctx, target, desc)
 		if err != nil {
-			return nil, fmt.Errorf("%s: index: %w", ref, err)
-		}
-		var idx ocispec.Index
-		if err := json.Unmarshal(raw, &idx); err != nil {
 			return nil, fmt.Errorf("%s: index: %w", ref, err)
 		}
 		bundles = append(bundles, idx.Manifests...)

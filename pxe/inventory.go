@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"rambox/bundle"
 )
 
 // Inventory is a validated nodes.yaml: the boot server's network and the
@@ -51,11 +53,10 @@ type Node struct {
 	Arch string
 }
 
-// Node architectures, as OCI platforms name them (ocibundle.PlatformArch
-// maps a bundle's kernel ARCH= onto these).
+// Node architectures: the OCI platforms bundles are published under.
 const (
-	ArchAMD64 = "amd64"
-	ArchARM64 = "arm64"
+	ArchAMD64 = bundle.PlatformAMD64
+	ArchARM64 = bundle.PlatformARM64
 )
 
 // BootMethod is a node's boot chain, the inventory's `boot` field.

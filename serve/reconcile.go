@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"rambox/ocibundle"
 	"rambox/pxe"
 	"rambox/serve/bootfs"
 	"rambox/serve/dhcp"
@@ -111,11 +110,7 @@ func (r *reconciler) pullAll(ctx context.Context, groups []string, first bool) {
 			defer wg.Done()
 			// A multi-arch index is served as the platform of the
 			// group's nodes (desired.Resolve).
-			arch := spec.Arch
-			if arch == "" {
-				arch = ocibundle.DefaultPlatformArch
-			}
-			got, err := obtain(ctx, r.cfg, spec, arch, first)
+			got, err := obtain(ctx, r.cfg, spec, spec.Arch, first)
 			log := r.log.With("group", name, "bundle", spec.Bundle.String())
 			if err == nil && got.PullErr != nil {
 				log.Warn("pull failed, serving the last good bundle (re-verified)", "digest", got.Bundle.Manifest.Digest, "err", got.PullErr)

@@ -234,6 +234,7 @@ func (v *View) cmdline(d digest.Digest, n *pxe.Node, nw *pxe.Network, o Options)
 // given a bundle, and the default ones for unknown clients.
 func (v *View) addConfigs(inv *pxe.Inventory, unknown digest.Digest, o Options) error {
 	base := strings.TrimSuffix(o.HTTPBase, "/")
+	grub := false // some node boots through GRUB: serve its dispatcher
 	for i := range inv.Nodes {
 		n := &inv.Nodes[i]
 		d, ok := v.nodes[n.Name]
@@ -251,7 +252,7 @@ func (v *View) addConfigs(inv *pxe.Inventory, unknown digest.Digest, o Options) 
 				return fmt.Errorf("bootfs: node %q: bundle %s: %w", n.Name, d, err)
 			}
 			v.add(GrubName(n.MAC), []byte(c))
-			v.add(GrubDispatch, []byte(grubDispatch))
+			grub = true
 			continue
 		}
 		h, err := pxe.HexIP(n.IP)
@@ -275,6 +276,9 @@ func (v *View) addConfigs(inv *pxe.Inventory, unknown digest.Digest, o Options) 
 		name := ScriptName(n.MAC)
 		v.add(name, []byte(s))
 		v.scripts[n.MAC.String()] = name
+	}
+	if grub {
+		v.add(GrubDispatch, []byte(grubDispatch))
 	}
 	if !v.unknown {
 		return nil

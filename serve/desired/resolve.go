@@ -106,17 +106,13 @@ func (c *Config) Resolve(inv *pxe.Inventory) (*Assignment, error) {
 	arches := make([]string, len(c.Groups))
 	for i := range c.Groups {
 		g := &c.Groups[i]
+		members := a.members[g.Name]
 		arches[i] = pxe.ArchAMD64
-		for j, n := range a.members[g.Name] {
-			switch {
-			case j == 0:
-				arches[i] = archOf[n]
-			case archOf[n] != arches[i]:
-				bad(i, g, "nodes", "node %s is %s, node %s is %s: a group boots one architecture (two groups may pin the same index)", a.members[g.Name][0], arches[i], n, archOf[n])
-			}
-			if archOf[n] != arches[i] {
-				break
-			}
+		if len(members) > 0 {
+			arches[i] = archOf[members[0]]
+		}
+		if j := slices.IndexFunc(members, func(n string) bool { return archOf[n] != arches[i] }); j >= 0 {
+			bad(i, g, "nodes", "node %s is %s, node %s is %s: a group boots one architecture (two groups may pin the same index)", members[0], arches[i], members[j], archOf[members[j]])
 		}
 	}
 	canaries := make([][]string, len(c.Groups))

@@ -133,17 +133,17 @@ func TestDHCPLoad(t *testing.T) {
 		t.Errorf("dhcpload: %d clients, %d known, %d acked; want %d, %d, %d", s.Clients, s.Known, s.Acked, loadClients, loadKnown, loadClients)
 	}
 
-	// serve's own account: every ACK it logged, by address.
-	acked := map[string]string{} // ip -> mac
-	for _, line := range strings.Split(log.String(), "\n") {
-		if !strings.Contains(line, "msg=dhcp ") || !strings.Contains(line, " reply=ACK") {
-			continue
-		}
-		ip, mac := logField(line, "ip"), logField(line, "mac")
-		if prev, ok := acked[ip]; ok && prev != mac {
-			t.Errorf("serve acked %s to %s and to %s", ip, prev, mac)
-		}
-		acked[ip] = mac
+	// serve's own account: every ACK it logged, by address. serve logs a
+	// reply after sending it, and its output reaches us through a pipe, so
+	// the last lines may trail the clients' exit by a moment: wait for them,
+	// bounded.
+	acked, twice := loggedACKs(log.String())
+	for deadline := time.Now().Add(10 * time.Second); len(acked) < loadClients && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		acked, twice = loggedACKs(log.String())
+	}
+	for _, e := range twice {
+		t.Error(e)
 	}
 	if len(acked) != loadClients {
 		t.Errorf("serve logged ACKs for %d addresses, want %d", len(acked), loadClients)
@@ -166,6 +166,23 @@ func TestDHCPLoad(t *testing.T) {
 }
 
 // logField is the value of key=value in a slog text line ("" if absent).
+// loggedACKs reads serve's log: the MAC each address was acked to, and an
+// error for each address acked to two MACs.
+func loggedACKs(log string) (acked map[string]string, twice []string) {
+	acked = map[string]string{} // ip -> mac
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, "msg=dhcp ") || !strings.Contains(line, " reply=ACK") {
+			continue
+		}
+		ip, mac := logField(line, "ip"), logField(line, "mac")
+		if prev, ok := acked[ip]; ok && prev != mac {
+			twice = append(twice, fmt.Sprintf("serve acked %s to %s and to %s", ip, prev, mac))
+		}
+		acked[ip] = mac
+	}
+	return acked, twice
+}
+
 func logField(line, key string) string {
 	for _, f := range strings.Fields(line) {
 		if v, ok := strings.CutPrefix(f, key+"="); ok {

@@ -184,8 +184,8 @@ bench-uki: deps
     bash bench/uki-boot.sh
     go run ./bench/internal/report
 
-# AAVMF netbooting the linux-6.1-arm64 bundle from rambox serve (GRUB); arm64 vs amd64 bundle sizes.
-bench-arm64: deps
+# AAVMF netbooting the linux-6.1-arm64 bundle from rambox serve (GRUB); arm64 vs amd64 bundle sizes and clean builds.
+bench-arm64: deps engine toolchain
     bash bench/arm64.sh
     go run ./bench/internal/report
 

@@ -2,8 +2,11 @@
 # Benchmark: the arm64 bundle next to the amd64 one. AAVMF power-on ->
 # /init ready and -> selftest done, netbooting from `rambox serve` (option
 # 93 = 11: GRUB's EFI netboot image, grub.cfg, then Image and initramfs
-# over TFTP), $RUNS runs (default 3); and each architecture's bundle
-# sizes, exact bytes. The bundles are the ones `just test` builds
+# over TFTP), $RUNS runs (default 3); each architecture's bundle sizes,
+# exact bytes; and clean builds of the profile per architecture,
+# $BUILD_RUNS each (default 2), back to back and alternating: the arm64
+# cross build vs the amd64 one, from the same source and epoch, every step
+# cache-busted. The bundles are the ones `just test` builds
 # (artifacts/linux-6.1, artifacts/linux-6.1-arm64; ARM64_BUNDLE and
 # AMD64_BUNDLE override). Records bench/results/arm64.jsonl. Run through
 # `just bench-arm64`.
@@ -27,4 +30,18 @@ record sample -id arm64.size.kernel -title "kernel: arm64 Image vs amd64 bzImage
 record sample -id arm64.size.initramfs -title "initramfs.cpio.gz: arm64 (static glibc busybox) vs amd64 (static musl busybox)" -unit B -run 1 -value "$(size "$arm/initramfs.cpio.gz")" -compare "$(size "$amd/initramfs.cpio.gz")"
 record note "arm64: qemu-system-aarch64 -M virt,acpi=off -cpu cortex-a57 (TCG) on $(nproc) shared cores; times from QEMU's start to the serial log's marks." \
   "The arm64 Image is uncompressed (arm64 boots no self-decompressing image); bzImage is gzip."
+
+build_runs=${BUILD_RUNS:-2}
+src=/usr/src/linux-source-6.1.tar.xz
+override="linux=$src@sha256:$(sha256sum "$src" | cut -d' ' -f1)"
+clean_build() {
+  "$work/rambox" build --profile "$1" --source "$override" --epoch 1700000000 --cache-bust "bench-arm64-$(date +%s%N)" \
+    --out "$work/build-$1" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; exit 1; }
+}
+for run in $(seq 1 "$build_runs"); do
+  timed arm_s s clean_build linux-6.1-arm64
+  timed amd_s s clean_build linux-6.1
+  echo "bench: clean build $run: arm64 ${arm_s}s, amd64 ${amd_s}s" >&2
+  record sample -id arm64.build.clean -title "clean build, every step cache-busted: linux-6.1-arm64 (cross gcc-aarch64-linux-gnu) vs linux-6.1 (amd64)" -unit s -run "$run" -value "$arm_s" -compare "$amd_s"
+done
 bench_done

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,10 +27,14 @@ const (
 )
 
 // TestPipelineArm64 builds the linux-6.1-arm64 profile through the real
-// pipeline (cross-compiled kernel and busybox in the toolchain container)
-// and boots what it built on QEMU's arm64 virt machine, under TCG: the
-// kernel directly, then through AAVMF's UEFI, which starts the kernel's
-// EFI stub. Both must end in a passing selftest.
+// pipeline (cross-compiled kernel and busybox in the toolchain container),
+// clean: every step re-run through fresh cache keys, under another host
+// and user name, as the repro gate's second build. Every output must be
+// byte-identical to just test's own build of the profile
+// (RAMBOX_TEST_ARM64_BUNDLE_DIR, built with the same epoch), which is
+// the first clean build on a fresh machine. It then boots what it built on QEMU's arm64 virt machine,
+// under TCG: the kernel directly, then through AAVMF's UEFI, which starts
+// the kernel's EFI stub. Both must end in a passing selftest.
 func TestPipelineArm64(t *testing.T) {
 	requireE2E(t)
 	requireEngine(t)
@@ -48,16 +54,27 @@ func TestPipelineArm64(t *testing.T) {
 	if prof.Arch.Name != profile.ArchArm64.Name || prof.UKI {
 		t.Fatalf("profile %s: arch %q, UKI %v; want arm64 without a UKI", name, prof.Arch.Name, prof.UKI)
 	}
+	first := need(t, "RAMBOX_TEST_ARM64_BUNDLE_DIR")
+	firstInfo, _, err := bundle.ReadInfo(first)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bin := buildCLI(t)
 	out := t.TempDir()
 	log, err := rambox(t, bin, "build", "--profile", name,
 		"--source", "linux="+debianKernelSource+"@sha256:"+sha256File(t, debianKernelSource),
-		// The default epoch (the HEAD commit's time), as just test's own
-		// build of the profile: every step is a cache hit of that build.
+		// The first build's epoch (just test's: the HEAD commit's time),
+		// so that only the build itself may differ.
+		"--epoch", fmt.Sprint(firstInfo.SourceDateEpoch),
+		"--cache-bust", fmt.Sprintf("e2e-arm64-%d", time.Now().UnixNano()),
+		"--container-host", "build-e2e", "--container-user", "builder-e2e",
 		"--out", out)
 	if err != nil {
 		keepLog(t, []byte(log))
 		t.Fatalf("rambox build --profile %s: %v\n%s", name, err, tail(log, 60))
+	}
+	if diff := differingFiles(t, first, out); len(diff) > 0 {
+		t.Errorf("two clean builds of %s differ in %v (%s and %s; ci/repro.sh --profile %s reports with diffoscope)", name, diff, first, out, name)
 	}
 
 	var info bundle.Info
@@ -138,6 +155,31 @@ func TestPipelineArm64(t *testing.T) {
 		}
 		t.Logf("%s boot: selftest passed, uptime_ms=%s", boot.name, report.Fields["uptime_ms"])
 	}
+}
+
+// differingFiles lists the files of directory a or b that are not
+// byte-identical in the other (missing counts as differing).
+func differingFiles(t *testing.T, a, b string) []string {
+	t.Helper()
+	names := map[string]bool{}
+	for _, dir := range []string{a, b} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			names[e.Name()] = true
+		}
+	}
+	var differ []string
+	for _, n := range slices.Sorted(maps.Keys(names)) {
+		x, errA := os.ReadFile(filepath.Join(a, n))
+		y, errB := os.ReadFile(filepath.Join(b, n))
+		if errA != nil || errB != nil || !bytes.Equal(x, y) {
+			differ = append(differ, n)
+		}
+	}
+	return differ
 }
 
 // qemuArm64 boots kernel+initrd on QEMU's arm64 virt machine (TCG,

@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,10 +19,14 @@ import (
 )
 
 // The mixed rack: an amd64 node and an arm64 node, each in a group of its
-// own, both groups pinned to one multi-arch index.
+// own, both groups pinned to one multi-arch index; the x86 group is the
+// default one, so unknown clients boot its index too, by their
+// architecture. The pool is one address.
 var (
 	rackAMD64 = serveNode{"ipxe01", "52:54:00:43:00:12", "10.43.0.12", "ipxe"}
 	rackARM64 = serveNode{"arm01", "52:54:00:43:00:21", "10.43.0.21", "grub"}
+	// rackUnknown is an arm64 client not in the inventory.
+	rackUnknown = serveNode{"stranger", "52:54:00:43:00:99", "10.43.0.200", ""}
 )
 
 // writeRack writes the rack's inventory and a serve.yaml pinning both
@@ -28,7 +34,8 @@ var (
 func writeRack(t *testing.T, c cli, ref string) string {
 	t.Helper()
 	dir := t.TempDir()
-	inv := "server:\n  ip: " + serveServer + "\n  subnet: 10.43.0.0\n  netmask: 255.255.255.0\nnodes:\n"
+	inv := "server:\n  ip: " + serveServer + "\n  subnet: 10.43.0.0\n  netmask: 255.255.255.0\n" +
+		"  range: [" + rackUnknown.ip + ", " + rackUnknown.ip + "]\n  allow_unknown: true\nnodes:\n"
 	for _, n := range []struct {
 		serveNode
 		arch string
@@ -36,7 +43,7 @@ func writeRack(t *testing.T, c cli, ref string) string {
 		inv += fmt.Sprintf("  - {name: %s, mac: %q, ip: %s, hostname: %s.lab, boot: %s, arch: %s, cmdline: rambox.selftest}\n", n.name, n.mac, n.ip, n.name, n.boot, n.arch)
 	}
 	pub := filepath.Join(c.dir, "cosign.pub")
-	y := fmt.Sprintf("inventory: nodes.yaml\ngroups:\n  - name: x86\n    bundle: %s\n    nodes: [%s]\n    trust: {key: %s}\n  - name: arm\n    bundle: %s\n    nodes: [%s]\n    trust: {key: %s}\n",
+	y := fmt.Sprintf("inventory: nodes.yaml\ngroups:\n  - name: x86\n    default: true\n    bundle: %s\n    nodes: [%s]\n    trust: {key: %s}\n  - name: arm\n    bundle: %s\n    nodes: [%s]\n    trust: {key: %s}\n",
 		ref, rackAMD64.name, pub, ref, rackARM64.name, pub)
 	for name, s := range map[string]string{"nodes.yaml": inv, "serve.yaml": y} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
@@ -77,7 +84,11 @@ func publishIndex(t *testing.T, c cli, amd, arm, dir string) (ref string, manife
 // amd64 manifest of the same index from the same serve. Then a serve
 // whose layout has one byte of the arm64 Image changed refuses the arm64
 // manifest, naming its layer, and goes on serving amd64: the amd64 node
-// boots from it again.
+// boots from it again. An arm64 client not in the inventory is picked out
+// by its DHCP option 93 alone: it gets GRUB, grub/default.cfg, and the
+// index's arm64 manifest (the x86 group is the default one); with the
+// arm64 manifest tampered, unknown arm64 clients get nothing, and serve
+// says why.
 func TestServeLabArm64(t *testing.T) {
 	requireE2E(t)
 	if os.Geteuid() != 0 {
@@ -123,6 +134,22 @@ func TestServeLabArm64(t *testing.T) {
 	}
 	t.Logf("arm64 node: AAVMF power-on -> selftest done in %.1fs", armTime.Seconds())
 
+	// The unknown arm64 client boots no selftest (its command line is the
+	// bundle's): its kernel's command line names what it was given, and
+	// its /init comes up on the pool address.
+	serial := l.bootUntil(rackUnknown, boot.FirmwareAAVMF, "rambox: /init ready", 150*time.Second)
+	if !strings.Contains(serial, "rambox.bundle="+manifests["arm64"]) {
+		keepLog(t, []byte(serial))
+		t.Errorf("unknown arm64 client: its kernel command line does not name the index's arm64 manifest %s", manifests["arm64"])
+	}
+	if !strings.Contains(serial, "addr="+rackUnknown.ip) {
+		keepLog(t, []byte(serial))
+		t.Errorf("unknown arm64 client: the kernel's IP-Config does not show the pool address %s", rackUnknown.ip)
+	}
+	if log := l.log.String(); !logHas(log, "msg=dhcp", "mac="+rackUnknown.mac, "bootfile="+tftproot.GrubNetArm64File) {
+		t.Errorf("serve did not hand unknown %s %s:\n%s", rackUnknown.mac, tftproot.GrubNetArm64File, log)
+	}
+
 	// One byte of the arm64 Image changed in the layout: the arm group's
 	// pull fails naming the layer, the x86 group serves.
 	image := findLayer(t, arm, bundle.KernelArm64)
@@ -142,14 +169,65 @@ func TestServeLabArm64(t *testing.T) {
 	l.state, l.log = t.TempDir(), &servetest.Log{}
 	l.serve(c, "full", "--config", config)
 	l.waitLog(image, 30*time.Second)
-	if g := groupOf(l.snapshot(), "arm"); g.Serving != "" || !strings.Contains(g.Reason, image) {
-		t.Errorf("arm group with a tampered Image: serving %q, reason %q; want nothing served and a reason naming layer %s", g.Serving, g.Reason, image)
+	deadline = time.Now().Add(30 * time.Second)
+	for g := groupOf(l.snapshot(), "arm"); g.Serving != "" || !strings.Contains(g.Reason, image); g = groupOf(l.snapshot(), "arm") {
+		if time.Now().After(deadline) {
+			t.Fatalf("arm group with a tampered Image: serving %q, reason %q; want nothing served and a reason naming layer %s", g.Serving, g.Reason, image)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// The default group serves its amd64 manifest, and unknown arm64
+	// clients nothing: its log line says why, naming the layer.
+	l.waitLog("unknown clients of another architecture get nothing", 30*time.Second)
+	if log := l.log.String(); !logHas(log, "group=x86", "unknown clients of another architecture get nothing", image) {
+		t.Errorf("serve's log does not say, naming layer %s, why unknown arm64 clients get nothing:\n%s", image, log)
 	}
 	// A group's status names the digest its config does: the index's.
 	if g := groupOf(l.snapshot(), "x86"); g.Serving != ref[strings.LastIndex(ref, "@")+1:] {
 		t.Errorf("x86 group beside a tampered arm64 manifest: serving %q, want the index %s", g.Serving, ref[strings.LastIndex(ref, "@")+1:])
 	}
 	l.boot(rackAMD64, boot.FirmwareSeaBIOS, boot.NICROMiPXE)
+}
+
+// bootUntil boots the client n with firmware from the lab's serve until
+// its serial log shows marker, and returns that log. It fails the test
+// when marker does not come within timeout.
+func (l *lab) bootUntil(n serveNode, firmware, marker string, timeout time.Duration) string {
+	l.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	serial := &markerWriter{marker: marker, seen: cancel}
+	boot.Run(ctx, boot.Options{Netns: l.ns, Firmware: firmware, MAC: n.mac, Timeout: timeout, Serial: serial, Progress: testLogWriter{l.t}})
+	log := serial.String()
+	if !strings.Contains(log, marker) {
+		keepLog(l.t, []byte(log))
+		l.t.Fatalf("boot %s: no %q within %v\nserve's log:\n%s", n.name, marker, timeout, l.log)
+	}
+	return log
+}
+
+// markerWriter keeps what is written and calls seen once marker is in it.
+type markerWriter struct {
+	mu     sync.Mutex
+	buf    strings.Builder
+	marker string
+	seen   func()
+}
+
+func (w *markerWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.marker) {
+		w.seen()
+	}
+	return len(p), nil
+}
+
+func (w *markerWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
 
 // findLayer is the hex sha256 of file in the bundle directory dir, as

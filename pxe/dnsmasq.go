@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -98,9 +99,9 @@ func WriteDnsmasqConf(w io.Writer, inv *Inventory, o DnsmasqOptions) error {
 	}
 	if nw.AllowUnknown {
 		p("")
-		p("# Clients not in the inventory (boot: %s)", BootIPXE)
+		p("# Clients not in the inventory (boot: %s by architecture)", joinBoots(UnknownBoots))
 		for _, r := range o.Policy.Rules {
-			if r.Boot == BootIPXE {
+			if slices.Contains(UnknownBoots, r.Boot) {
 				service("!known", r, nil, "rambox")
 			}
 		}
@@ -109,4 +110,13 @@ func WriteDnsmasqConf(w io.Writer, inv *Inventory, o DnsmasqOptions) error {
 		return fmt.Errorf("dnsmasq config: %w", err)
 	}
 	return nil
+}
+
+// joinBoots lists boot methods as "ipxe or grub".
+func joinBoots(bs []BootMethod) string {
+	words := make([]string, len(bs))
+	for i, b := range bs {
+		words[i] = string(b)
+	}
+	return strings.Join(words, " or ")
 }

@@ -14,7 +14,10 @@ var ErrCmdlineQuote = errors.New("holds a single quote, which a GRUB config cann
 
 // GrubConfig is a GRUB config that boots at once: `linux` loads the
 // kernel at p.Kernel with cmdline, `initrd` the initramfs at p.Initramfs.
-// The paths are absolute on the server GRUB came from (its $root).
+// The paths are absolute on the server GRUB came from (its $root). When
+// the boot fails (GRUB goes on past a failed command) it says so and
+// restarts the client: it never returns to the config that loaded it,
+// which would try another client's config next.
 func GrubConfig(p Paths, cmdline string) (string, error) {
 	if err := checkCmdline(cmdline); err != nil {
 		return "", err
@@ -28,5 +31,6 @@ func GrubConfig(p Paths, cmdline string) (string, error) {
 		b.WriteString(" '" + w + "'")
 	}
 	b.WriteString("\ninitrd /" + strings.TrimPrefix(p.Initramfs, "/") + "\nboot\n")
+	b.WriteString("echo \"rambox: booting /" + strings.TrimPrefix(p.Kernel, "/") + " failed\"\nsleep 10\nreboot\n")
 	return b.String(), nil
 }

@@ -7,13 +7,16 @@ import (
 
 func TestGrubConfig(t *testing.T) {
 	p := Paths{Kernel: "bundles/ab12/Image", Initramfs: "bundles/ab12/initramfs.cpio.gz"}
+	// A failed boot restarts the client rather than return to the
+	// dispatcher.
+	const failed = "echo \"rambox: booting /bundles/ab12/Image failed\"\nsleep 10\nreboot\n"
 	tests := []struct {
 		name, cmdline, want string
 		err                 error
 	}{
-		{"plain", "rw ip=dhcp console=ttyAMA0", "set timeout=0\nlinux /bundles/ab12/Image 'rw' 'ip=dhcp' 'console=ttyAMA0'\ninitrd /bundles/ab12/initramfs.cpio.gz\nboot\n", nil},
-		{"grub syntax reaches the kernel as written", `x=$y;z foo="a b" #c {d}`, "set timeout=0\nlinux /bundles/ab12/Image 'x=$y;z' 'foo=\"a' 'b\"' '#c' '{d}'\ninitrd /bundles/ab12/initramfs.cpio.gz\nboot\n", nil},
-		{"extra spaces", "  rw   ro ", "set timeout=0\nlinux /bundles/ab12/Image 'rw' 'ro'\ninitrd /bundles/ab12/initramfs.cpio.gz\nboot\n", nil},
+		{"plain", "rw ip=dhcp console=ttyAMA0", "set timeout=0\nlinux /bundles/ab12/Image 'rw' 'ip=dhcp' 'console=ttyAMA0'\ninitrd /bundles/ab12/initramfs.cpio.gz\nboot\n" + failed, nil},
+		{"grub syntax reaches the kernel as written", `x=$y;z foo="a b" #c {d}`, "set timeout=0\nlinux /bundles/ab12/Image 'x=$y;z' 'foo=\"a' 'b\"' '#c' '{d}'\ninitrd /bundles/ab12/initramfs.cpio.gz\nboot\n" + failed, nil},
+		{"extra spaces", "  rw   ro ", "set timeout=0\nlinux /bundles/ab12/Image 'rw' 'ro'\ninitrd /bundles/ab12/initramfs.cpio.gz\nboot\n" + failed, nil},
 		{"single quote", "a='b'", "", ErrCmdlineQuote},
 		{"newline", "rw\nlinux /evil", "", ErrCmdlineControl},
 	}

@@ -59,6 +59,9 @@ const (
 	ArchARM64 = bundle.PlatformARM64
 )
 
+// Arches are every node architecture, in the order they are listed.
+var Arches = []string{ArchAMD64, ArchARM64}
+
 // BootMethod is a node's boot chain, the inventory's `boot` field.
 type BootMethod string
 
@@ -80,6 +83,12 @@ const (
 	// arm64 node (Debian's iPXE and syslinux are x86-only).
 	BootGRUB BootMethod = "grub"
 )
+
+// UnknownBoots are how clients not in the inventory boot: by iPXE, and
+// arm64 UEFI ones (option 93 = 11) by GRUB, the one arm64 chain. A boot
+// policy row serves unknown clients when its Boot is one of these; each
+// architecture has rows for one of them only.
+var UnknownBoots = []BootMethod{BootIPXE, BootGRUB}
 
 // inventoryFile is nodes.yaml as written; validate turns it into an
 // Inventory.

@@ -202,8 +202,10 @@ func keaClasses(inv *Inventory, p *BootPolicy) []keaClass {
 	}
 	if inv.Network.AllowUnknown {
 		// UNKNOWN: no reservation; Kea evaluates such a class after
-		// the host lookup. Unknown clients boot by iPXE, as in serve.
-		add("unknown", "member('UNKNOWN')", BootIPXE, nil)
+		// the host lookup. Unknown clients boot as in serve.
+		for _, boot := range UnknownBoots {
+			add("unknown", "member('UNKNOWN')", boot, nil)
+		}
 	}
 	return classes
 }

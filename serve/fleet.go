@@ -2,6 +2,7 @@ package serve
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -11,7 +12,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"rambox/ocibundle"
-	"rambox/pull"
+	"rambox/pxe"
 	"rambox/serve/bootfs"
 	"rambox/serve/desired"
 	"rambox/serve/status"
@@ -30,10 +31,10 @@ const (
 type group struct {
 	spec desired.Group // as last read
 
-	serving  *pull.Verified // what its members boot
-	previous *pull.Verified // the rollback: what they booted before; still served to clients mid-boot
-	canary   *pull.Verified // the new digest, booted by spec.Canary only
-	since    time.Time      // when the canary started
+	serving  *pulled   // what its members boot (and unknown clients, for the default group)
+	previous *pulled   // the rollback: what they booted before; still served to clients mid-boot
+	canary   *pulled   // the new digest, booted by spec.Canary only
+	since    time.Time // when the canary started
 	passed   map[string]bool
 
 	rejected digest.Digest // a digest whose canary failed: not tried again until the config names another
@@ -52,7 +53,7 @@ func (g *group) set(state, reason string) {
 
 // digestOf is the digest a group's config names for v: its index's,
 // when v was picked from one, else its manifest's.
-func digestOf(v *pull.Verified) digest.Digest {
+func digestOf(v *pulled) digest.Digest {
 	if v == nil {
 		return ""
 	}
@@ -65,7 +66,7 @@ func digestOf(v *pull.Verified) digest.Digest {
 // bootDigest is the digest a node booting v is given and reports back
 // (rambox.bundle=): its manifest's, which names its files in the View,
 // also when v was picked from an index.
-func bootDigest(v *pull.Verified) digest.Digest {
+func bootDigest(v *pulled) digest.Digest {
 	if v == nil {
 		return ""
 	}
@@ -141,7 +142,7 @@ func (g *group) promote() {
 // verified applies a pull's outcome for group name: the bundle for ref,
 // or the last good bundle instead (pullErr says why), or err. It reports
 // whether the group's members now boot another digest, and how.
-func (f *fleet) verified(name string, ref ocibundle.Ref, v *pull.Verified, pullErr, err error) (switched bool, msg string) {
+func (f *fleet) verified(name string, ref ocibundle.Ref, v *pulled, pullErr, err error) (switched bool, msg string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	g, ok := f.groups[name]
@@ -221,11 +222,11 @@ func (f *fleet) reported(node string, booted digest.Digest, pass bool, at time.T
 // serving is what the View must serve now: every group's bundles (the
 // previous one too, so a client that read its config before a switch
 // finishes its boot), each node's digest, and the default group's for
-// unknown clients.
+// unknown clients: its nodes' platform, and any other its index has.
 func (f *fleet) serving() bootfs.Serving {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := bootfs.Serving{Nodes: map[string]digest.Digest{}}
+	s := bootfs.Serving{Nodes: map[string]digest.Digest{}, Unknown: map[string]digest.Digest{}}
 	names := make([]string, 0, len(f.groups))
 	for name := range f.groups {
 		names = append(names, name)
@@ -233,9 +234,13 @@ func (f *fleet) serving() bootfs.Serving {
 	sort.Strings(names)
 	for _, name := range names {
 		g := f.groups[name]
-		for _, v := range []*pull.Verified{g.serving, g.canary, g.previous} {
-			if v != nil {
-				s.Bundles = append(s.Bundles, v.Bundle)
+		for _, v := range []*pulled{g.serving, g.canary, g.previous} {
+			if v == nil {
+				continue
+			}
+			s.Bundles = append(s.Bundles, v.Bundle)
+			for _, a := range slices.Sorted(maps.Keys(v.others)) {
+				s.Bundles = append(s.Bundles, v.others[a].Bundle)
 			}
 		}
 		if g.serving == nil {
@@ -248,10 +253,32 @@ func (f *fleet) serving() bootfs.Serving {
 			}
 		}
 		if g.spec.Default {
-			s.Unknown = bootDigest(g.serving)
+			s.Unknown[g.spec.Arch] = bootDigest(g.serving)
+			for a, o := range g.serving.others {
+				s.Unknown[a] = o.Bundle.Manifest.Digest
+			}
 		}
 	}
 	return s
+}
+
+// alsoFor are the platforms, besides its own, whose manifests group
+// spec verifies from a multi-arch index: every other, for the default
+// group when the inventory allows unknown clients (who boot by their
+// DHCP option 93); none otherwise.
+func (f *fleet) alsoFor(spec desired.Group) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !spec.Default || f.want.inv == nil || !f.want.inv.Network.AllowUnknown {
+		return nil
+	}
+	var also []string
+	for _, a := range pxe.Arches {
+		if a != spec.Arch {
+			also = append(also, a)
+		}
+	}
+	return also
 }
 
 // startPull marks group name as pulling and returns what to pull, or

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
@@ -33,13 +35,66 @@ func lastGoodTag(group string) string { return LastGoodTag + "." + group }
 
 // obtained is a group's bundle and where it came from.
 type obtained struct {
-	*pull.Verified
+	*pulled
 	// PullErr is why the group's bundle could not be pulled, when
-	// Verified is its last good bundle instead.
+	// pulled is its last good bundle instead.
 	PullErr error
+	// OthersErr is why some of the index's other platforms were refused:
+	// unknown clients of those architectures get nothing, the group's
+	// nodes are served all the same.
+	OthersErr error
 	// SaveErr is why the pulled bundle could not be kept as the last good
 	// one (it is served all the same).
 	SaveErr error
+}
+
+// pulled is one verified pull of a group's digest: the bundle its nodes
+// boot and, when the digest is a multi-arch index, the index's manifests
+// for the other platforms asked (the default group's, for unknown
+// clients), each checked as the first: its own signature and blobs.
+type pulled struct {
+	*pull.Verified
+	others map[string]*pull.Verified // by platform architecture
+}
+
+// verifyPulled verifies o's bundle, then, when it came from an index, the
+// index's manifest for each of also it lists. An index without one of
+// them is no error; a manifest that fails its checks is left out, and
+// othersErr says why.
+func verifyPulled(ctx context.Context, o pull.VerifyOptions, also []string) (p *pulled, othersErr, err error) {
+	v, err := pull.Verify(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	p = &pulled{Verified: v}
+	if v.Bundle.Index.Digest == "" {
+		return p, nil, nil
+	}
+	var errs []error
+	for _, a := range also {
+		o.Arch = a
+		other, err := pull.Verify(ctx, o)
+		switch {
+		case errors.Is(err, ocibundle.ErrNoPlatform):
+		case err != nil:
+			errs = append(errs, fmt.Errorf("platform linux/%s: %w", a, err))
+		default:
+			if p.others == nil {
+				p.others = map[string]*pull.Verified{}
+			}
+			p.others[a] = other
+		}
+	}
+	return p, errors.Join(errs...), nil
+}
+
+// manifests are the manifests p verified: its own, then the others'.
+func (p *pulled) manifests() []ocispec.Descriptor {
+	ms := []ocispec.Descriptor{p.Bundle.Manifest}
+	for _, a := range slices.Sorted(maps.Keys(p.others)) {
+		ms = append(ms, p.others[a].Bundle.Manifest)
+	}
+	return ms
 }
 
 // obtain pulls and verifies g's bundle and keeps it as the group's last
@@ -49,20 +104,21 @@ type obtained struct {
 //
 // arch is the OCI platform architecture (amd64, arm64) of the nodes the
 // bundle is for: when g.Bundle is a multi-arch index, its manifest for
-// arch is the one verified, served and kept.
-func obtain(ctx context.Context, cfg Config, g desired.Group, arch string, fallback bool) (obtained, error) {
-	v, pullErr := pull.Verify(ctx, pull.VerifyOptions{Ref: g.Bundle, Trust: g.Trust, Timeouts: cfg.Timeouts, Arch: arch})
+// arch is the one verified, served and kept, and so are its manifests for
+// the platforms in also (see verifyPulled).
+func obtain(ctx context.Context, cfg Config, g desired.Group, arch string, also []string, fallback bool) (obtained, error) {
+	p, othersErr, pullErr := verifyPulled(ctx, pull.VerifyOptions{Ref: g.Bundle, Trust: g.Trust, Timeouts: cfg.Timeouts, Arch: arch}, also)
 	if pullErr == nil {
-		return obtained{Verified: v, SaveErr: keep(ctx, cfg, g, v.Bundle.Index, v.Bundle.Manifest)}, nil
+		return obtained{pulled: p, OthersErr: othersErr, SaveErr: keep(ctx, cfg, g, p.Bundle.Index, p.manifests())}, nil
 	}
 	if !fallback {
 		return obtained{}, pullErr
 	}
-	last, err := lastGood(ctx, cfg, g, arch)
+	last, othersErr, err := lastGood(ctx, cfg, g, arch, also)
 	if err != nil {
 		return obtained{}, fmt.Errorf("%w\nno last good bundle to serve instead: %w", pullErr, err)
 	}
-	return obtained{Verified: last, PullErr: pullErr}, nil
+	return obtained{pulled: last, PullErr: pullErr, OthersErr: othersErr}, nil
 }
 
 // lastGoodRef is the state directory's layout.
@@ -70,15 +126,15 @@ func lastGoodRef(cfg Config) ocibundle.Ref {
 	return ocibundle.Ref{Layout: filepath.Join(cfg.State, LastGoodDir)}
 }
 
-// keep copies the verified manifest m (its blobs) and its signature from
-// g.Bundle into the last good layout, then tags it there: the tag moves
-// only once everything it needs is in. When m was picked from index (not
-// zero), the index and its signature are kept too, with m as its only
-// manifest there, and the index is tagged: the last good bundle is then
-// what the config names, and another platform's blobs, verified or not,
-// are not copied. Digests are checked as they are copied; sizes are
-// bounded as Fetch bounds them.
-func keep(ctx context.Context, cfg Config, g desired.Group, index, m ocispec.Descriptor) error {
+// keep copies the verified manifests ms (their blobs) and their
+// signatures from g.Bundle into the last good layout, then tags it there:
+// the tag moves only once everything it needs is in. ms is one manifest,
+// or (with index not zero) the manifests picked from index: the index and
+// its signature are kept too, with ms as its only manifests there, and the
+// index is tagged. The last good bundle is then what the config names,
+// and a platform's blobs that were not verified are not copied. Digests
+// are checked as they are copied; sizes are bounded as Fetch bounds them.
+func keep(ctx context.Context, cfg Config, g desired.Group, index ocispec.Descriptor, ms []ocispec.Descriptor) error {
 	src, err := g.Bundle.OpenWith(cfg.Timeouts)
 	if err != nil {
 		return err
@@ -102,17 +158,17 @@ func keep(ctx context.Context, cfg Config, g desired.Group, index, m ocispec.Des
 			}
 			return nil
 		}}}
-	top := m
+	top := ms[0]
 	if index.Digest != "" {
 		top = index
 		opts.FindSuccessors = func(ctx context.Context, f content.Fetcher, d ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 			if d.Digest == index.Digest {
-				return []ocispec.Descriptor{m}, nil
+				return ms, nil
 			}
 			return content.Successors(ctx, f, d)
 		}
 	}
-	for _, d := range []ocispec.Descriptor{m, index} {
+	for _, d := range append(slices.Clone(ms), index) {
 		if d.Digest == "" {
 			continue
 		}
@@ -133,21 +189,22 @@ var ErrNoLastGood = errors.New("no last good bundle")
 
 // lastGood re-verifies g's last good bundle from the state directory,
 // with g's trust, for the repository g.Bundle names: a bundle kept for
-// another repository, or tampered with on disk, is refused.
-func lastGood(ctx context.Context, cfg Config, g desired.Group, arch string) (*pull.Verified, error) {
+// another repository, or tampered with on disk, is refused. arch and
+// also are as for obtain.
+func lastGood(ctx context.Context, cfg Config, g desired.Group, arch string, also []string) (p *pulled, othersErr, err error) {
 	ref := lastGoodRef(cfg)
 	store, err := ref.Open()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d, err := store.Resolve(ctx, lastGoodTag(g.Name))
 	if err != nil {
-		return nil, fmt.Errorf("%s: group %q: %w (%w)", ref.Layout, g.Name, ErrNoLastGood, err)
+		return nil, nil, fmt.Errorf("%s: group %q: %w (%w)", ref.Layout, g.Name, ErrNoLastGood, err)
 	}
 	ref.Digest = d.Digest
 	trust := g.Trust
 	if trust.SignedIdentity == "" {
 		trust.SignedIdentity = g.Bundle.Identity()
 	}
-	return pull.Verify(ctx, pull.VerifyOptions{Ref: ref, Trust: trust, Arch: arch})
+	return verifyPulled(ctx, pull.VerifyOptions{Ref: ref, Trust: trust, Arch: arch}, also)
 }

@@ -65,14 +65,14 @@ func TestObtainFallsBackToLastGood(t *testing.T) {
 	ctx := context.Background()
 	ref, pub := published(t, "kernel one")
 	cfg := config(t, ref, pub)
-	first, err := obtain(ctx, cfg, groupOf(cfg), "", true)
+	first, err := obtain(ctx, cfg, groupOf(cfg), "", nil, true)
 	if err != nil || first.PullErr != nil || first.SaveErr != nil {
 		t.Fatalf("first obtain: %v (pull: %v, save: %v)", err, first.PullErr, first.SaveErr)
 	}
 	if err := os.RemoveAll(ref.Layout); err != nil {
 		t.Fatal(err)
 	}
-	second, err := obtain(ctx, cfg, groupOf(cfg), "", true)
+	second, err := obtain(ctx, cfg, groupOf(cfg), "", nil, true)
 	if err != nil {
 		t.Fatalf("second obtain: %v", err)
 	}
@@ -118,7 +118,7 @@ func TestObtainRefuses(t *testing.T) {
 			ref, pub := published(t, "kernel of "+tt.name)
 			cfg := config(t, ref, pub)
 			tt.prepare(t, &cfg)
-			got, err := obtain(ctx, cfg, groupOf(cfg), "", true)
+			got, err := obtain(ctx, cfg, groupOf(cfg), "", nil, true)
 			if err == nil {
 				t.Fatalf("obtain served %s, want an error", got.Bundle.Manifest.Digest)
 			}
@@ -136,7 +136,7 @@ func TestObtainRefuses(t *testing.T) {
 // its layout, so the next start has only the last good copy.
 func keepThenLose(t *testing.T, cfg Config) {
 	t.Helper()
-	if _, err := obtain(context.Background(), cfg, groupOf(cfg), "", true); err != nil {
+	if _, err := obtain(context.Background(), cfg, groupOf(cfg), "", nil, true); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.RemoveAll(cfg.Bundle.Layout); err != nil {
@@ -152,7 +152,7 @@ func TestKeepReplacesBrokenLastGood(t *testing.T) {
 	key, pub := newKey(t)
 	one, two := publishWith(t, key, "kernel one"), publishWith(t, key, "kernel two")
 	cfg := config(t, one, pub)
-	if _, err := obtain(ctx, cfg, groupOf(cfg), "", true); err != nil {
+	if _, err := obtain(ctx, cfg, groupOf(cfg), "", nil, true); err != nil {
 		t.Fatal(err)
 	}
 	blobs, _ := filepath.Glob(filepath.Join(cfg.State, LastGoodDir, "blobs", "sha256", "*"))
@@ -162,14 +162,14 @@ func TestKeepReplacesBrokenLastGood(t *testing.T) {
 		}
 	}
 	cfg.Bundle = two
-	got, err := obtain(ctx, cfg, groupOf(cfg), "", true)
+	got, err := obtain(ctx, cfg, groupOf(cfg), "", nil, true)
 	if err != nil || got.SaveErr != nil {
 		t.Fatalf("obtain over a broken last good layout: %v (save: %v)", err, got.SaveErr)
 	}
 	if err := os.RemoveAll(two.Layout); err != nil {
 		t.Fatal(err)
 	}
-	last, err := lastGood(ctx, cfg, groupOf(cfg), "")
+	last, _, err := lastGood(ctx, cfg, groupOf(cfg), "", nil)
 	if err != nil || last.Bundle.Manifest.Digest != two.Digest {
 		t.Fatalf("last good after keeping %s: %v, want it", two.Digest, err)
 	}

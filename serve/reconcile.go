@@ -110,8 +110,11 @@ func (r *reconciler) pullAll(ctx context.Context, groups []string, first bool) {
 			defer wg.Done()
 			// A multi-arch index is served as the platform of the
 			// group's nodes (desired.Resolve).
-			got, err := obtain(ctx, r.cfg, spec, spec.Arch, first)
+			got, err := obtain(ctx, r.cfg, spec, spec.Arch, r.fleet.alsoFor(spec), first)
 			log := r.log.With("group", name, "bundle", spec.Bundle.String())
+			if err == nil && got.OthersErr != nil {
+				log.Warn("unknown clients of another architecture get nothing: the index's manifest for it was refused", "err", got.OthersErr)
+			}
 			if err == nil && got.PullErr != nil {
 				log.Warn("pull failed, serving the last good bundle (re-verified)", "digest", got.Bundle.Manifest.Digest, "err", got.PullErr)
 			}
@@ -121,7 +124,7 @@ func (r *reconciler) pullAll(ctx context.Context, groups []string, first bool) {
 			if err != nil {
 				r.metrics.VerifyFailure(name)
 			}
-			switched, msg := r.fleet.verified(name, spec.Bundle, got.Verified, got.PullErr, err)
+			switched, msg := r.fleet.verified(name, spec.Bundle, got.pulled, got.PullErr, err)
 			r.metrics.ReconcileState(name, r.fleet.state(name))
 			switch {
 			case err != nil:

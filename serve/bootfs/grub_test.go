@@ -3,6 +3,7 @@ package bootfs_test
 import (
 	"errors"
 	"io/fs"
+	"path"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"rambox/pxe"
 	"rambox/serve/bootfs"
 	"rambox/serve/bootfs/bootfstest"
+	"rambox/tftproot"
 )
 
 // fetchedArm64 is bootfstest's fake bundle as an arm64 one: its kernel is
@@ -80,5 +82,49 @@ func TestGrubNode(t *testing.T) {
 		if !errors.Is(err, bootfs.ErrArchMismatch) || !strings.Contains(err.Error(), `node "`+node+`"`) {
 			t.Errorf("%s: New = %v, want ErrArchMismatch naming node %q", name, err, node)
 		}
+	}
+}
+
+// TestUnknownByArch: with unknown clients allowed and a bundle for each
+// architecture, x86 clients not in the inventory get the amd64 bundle
+// (pxelinux's default config, the default iPXE script) and arm64 ones
+// the arm64 bundle (grub/default.cfg, which the dispatcher falls back
+// to). Without an arm64 bundle for them there is no default.cfg, and a
+// bundle of the wrong architecture is refused, naming it.
+func TestUnknownByArch(t *testing.T) {
+	inv := bootfstest.Inventory(t, true)
+	amd, arm := bootfstest.Fetched("kernel A"), fetchedArm64("kernel B")
+	both := map[string]digest.Digest{pxe.ArchAMD64: amd.Manifest.Digest, pxe.ArchARM64: arm.Manifest.Digest}
+	v, err := bootfs.New(bootfs.Serving{Bundles: []*bundle.Fetched{amd, arm}, Unknown: both}, inv, bootfstest.Loaders(t), bootfs.Options{HTTPBase: bootfstest.HTTPBase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range map[string]digest.Digest{
+		bootfs.GrubDefault:   arm.Manifest.Digest,
+		bootfs.DefaultScript: amd.Manifest.Digest,
+		path.Join(tftproot.ConfigDir, bootfs.DefaultConfig): amd.Manifest.Digest,
+	} {
+		b, err := fs.ReadFile(v.FS(), name)
+		if err != nil || !strings.Contains(string(b), "rambox.bundle="+d.String()) {
+			t.Errorf("%s = %q, %v; want it to boot %s", name, b, err, d)
+		}
+	}
+	d, err := fs.ReadFile(v.FS(), bootfs.GrubDispatch)
+	if mac, def := strings.Index(string(d), "configfile $prefix/${net_default_mac}.cfg\n"), strings.Index(string(d), "configfile $prefix/default.cfg\n"); err != nil || mac < 0 || def < mac {
+		t.Errorf("%s = %q, %v; want it to load the MAC's config, then default.cfg", bootfs.GrubDispatch, d, err)
+	}
+
+	v, err = bootfs.New(bootfs.Serving{Bundles: []*bundle.Fetched{amd}, Unknown: map[string]digest.Digest{pxe.ArchAMD64: amd.Manifest.Digest}}, inv, bootfstest.Loaders(t), bootfs.Options{HTTPBase: bootfstest.HTTPBase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Stat(v.FS(), bootfs.GrubDefault); err == nil {
+		t.Errorf("%s served with no arm64 bundle for unknown clients", bootfs.GrubDefault)
+	}
+
+	wrong := map[string]digest.Digest{pxe.ArchARM64: amd.Manifest.Digest}
+	_, err = bootfs.New(bootfs.Serving{Bundles: []*bundle.Fetched{amd}, Unknown: wrong}, inv, bootfstest.Loaders(t), bootfs.Options{HTTPBase: bootfstest.HTTPBase})
+	if !errors.Is(err, bootfs.ErrArchMismatch) || !strings.Contains(err.Error(), amd.Manifest.Digest.String()) {
+		t.Errorf("an amd64 bundle for unknown arm64 clients: New = %v, want ErrArchMismatch naming %s", err, amd.Manifest.Digest)
 	}
 }

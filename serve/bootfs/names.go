@@ -42,6 +42,10 @@ var DefaultLoaderDirs = append(append([]string(nil), tftproot.DefaultBootloaderD
 // own GrubName by the MAC GRUB booted from.
 var GrubDispatch = path.Join(tftproot.GrubConfigDir, "grub.cfg")
 
+// GrubDefault is the GRUB config for arm64 clients not in the
+// inventory, when they are allowed (grub/default.cfg: no MAC's name).
+var GrubDefault = path.Join(tftproot.GrubConfigDir, DefaultConfig+".cfg")
+
 // GrubName is the GRUB config of the node with MAC mac: grub/<mac>.cfg,
 // the MAC lower-case and colon-separated, as GRUB's $net_default_mac.
 func GrubName(mac net.HardwareAddr) string {

@@ -17,9 +17,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -89,8 +91,10 @@ type Serving struct {
 	// not in it gets no config and no script.
 	Nodes map[string]digest.Digest
 	// Unknown is what clients not in the inventory boot, when the
-	// inventory allows them; "" for nothing.
-	Unknown digest.Digest
+	// inventory allows them, by their architecture (pxe.ArchAMD64,
+	// ArchARM64: DHCP option 93 tells them apart); an architecture not in
+	// it gets nothing.
+	Unknown map[string]digest.Digest
 }
 
 // One is the Serving of b alone, to every node of inv and to unknown
@@ -103,7 +107,9 @@ func One(b *bundle.Fetched, inv *pxe.Inventory) Serving {
 	for _, n := range inv.Nodes {
 		s.Nodes[n.Name] = b.Manifest.Digest
 	}
-	s.Unknown = b.Manifest.Digest
+	if a, err := ocibundle.PlatformArch(b.Info.Arch); err == nil {
+		s.Unknown = map[string]digest.Digest{a: b.Manifest.Digest}
+	}
 	return s
 }
 
@@ -113,8 +119,8 @@ type View struct {
 	nodes   map[string]digest.Digest // node name -> the digest it boots
 	files   map[string]*file         // by clean relative name
 	dirs    map[string][]string
-	// unknown says whether clients not in the inventory get the default
-	// pxelinux config and script.
+	// unknown says whether x86 clients not in the inventory get the
+	// default pxelinux config and iPXE script.
 	unknown bool
 	scripts map[string]string // lower-case MAC -> its script's name
 	// ukis maps each node's UKIName to the digest of the bundle whose
@@ -145,7 +151,7 @@ func New(s Serving, inv *pxe.Inventory, l Loaders, o Options) (*View, error) {
 		bundles: map[digest.Digest]*bundle.Fetched{},
 		nodes:   map[string]digest.Digest{},
 		files:   map[string]*file{},
-		unknown: inv.Network.AllowUnknown && s.Unknown != "",
+		unknown: inv.Network.AllowUnknown && s.Unknown[pxe.ArchAMD64] != "",
 		scripts: map[string]string{},
 		ukis:    map[string]digest.Digest{},
 	}
@@ -163,8 +169,10 @@ func New(s Serving, inv *pxe.Inventory, l Loaders, o Options) (*View, error) {
 		}
 		v.nodes[name] = d
 	}
-	if _, ok := v.bundles[s.Unknown]; s.Unknown != "" && !ok {
-		return nil, fmt.Errorf("bootfs: unknown clients' bundle %s is not among the View's bundles", s.Unknown)
+	for a, d := range s.Unknown {
+		if _, ok := v.bundles[d]; !ok {
+			return nil, fmt.Errorf("bootfs: unknown %s clients' bundle %s is not among the View's bundles", a, d)
+		}
 	}
 	if err := v.addConfigs(inv, s.Unknown, o); err != nil {
 		return nil, err
@@ -230,9 +238,10 @@ func (v *View) cmdline(d digest.Digest, n *pxe.Node, nw *pxe.Network, o Options)
 	return c
 }
 
-// addConfigs renders the pxelinux config and iPXE script of every node
-// given a bundle, and the default ones for unknown clients.
-func (v *View) addConfigs(inv *pxe.Inventory, unknown digest.Digest, o Options) error {
+// addConfigs renders the pxelinux config and iPXE script (or GRUB
+// config) of every node given a bundle, and the default ones for unknown
+// clients.
+func (v *View) addConfigs(inv *pxe.Inventory, unknown map[string]digest.Digest, o Options) error {
 	base := strings.TrimSuffix(o.HTTPBase, "/")
 	grub := false // some node boots through GRUB: serve its dispatcher
 	for i := range inv.Nodes {
@@ -277,33 +286,55 @@ func (v *View) addConfigs(inv *pxe.Inventory, unknown digest.Digest, o Options) 
 		v.add(name, []byte(s))
 		v.scripts[n.MAC.String()] = name
 	}
+	if !inv.Network.AllowUnknown {
+		unknown = nil
+	}
+	for _, a := range slices.Sorted(maps.Keys(unknown)) {
+		d := unknown[a]
+		if got, err := ocibundle.PlatformArch(v.bundles[d].Info.Arch); err != nil || got != a {
+			return fmt.Errorf("bootfs: unknown %s clients: bundle %s is %s, which %w", a, d, got, ErrArchMismatch)
+		}
+		tftp, http := v.bootPaths(d, base)
+		cmdline := v.cmdline(d, nil, &inv.Network, o)
+		if err := v.addDefaults(a, tftp, http, cmdline); err != nil {
+			return fmt.Errorf("bootfs: unknown %s clients: bundle %s: %w", a, d, err)
+		}
+		grub = grub || a == pxe.ArchARM64
+	}
 	if grub {
 		v.add(GrubDispatch, []byte(grubDispatch))
 	}
-	if !v.unknown {
+	return nil
+}
+
+// addDefaults adds the configs clients of arch a that are not in the
+// inventory read: pxelinux's default config and the default iPXE script
+// on amd64, GRUB's default config on arm64.
+func (v *View) addDefaults(a string, tftp, http pxe.Paths, cmdline string) error {
+	if a == pxe.ArchARM64 {
+		c, err := pxe.GrubConfig(tftp, cmdline)
+		if err != nil {
+			return err
+		}
+		v.add(GrubDefault, []byte(c))
 		return nil
 	}
-	if a, _ := ocibundle.PlatformArch(v.bundles[unknown].Info.Arch); a != pxe.ArchAMD64 {
-		return fmt.Errorf("bootfs: unknown clients: bundle %s is %s; clients not in the inventory boot %s bundles only", unknown, a, pxe.ArchAMD64)
-	}
-	tftp, http := v.bootPaths(unknown, base)
-	cmdline := v.cmdline(unknown, nil, &inv.Network, o)
 	c, err := pxe.PxelinuxConfigAt(tftp, cmdline)
 	if err != nil {
-		return fmt.Errorf("bootfs: unknown clients: bundle %s: %w", unknown, err)
+		return err
 	}
 	v.add(path.Join(tftproot.ConfigDir, DefaultConfig), []byte(c))
 	s, err := pxe.IPXEScript(http, cmdline)
 	if err != nil {
-		return fmt.Errorf("bootfs: unknown clients: bundle %s: %w", unknown, err)
+		return err
 	}
 	v.add(DefaultScript, []byte(s))
 	return nil
 }
 
-// ErrArchMismatch is returned by New for a node given a bundle of
-// another architecture than its own.
-var ErrArchMismatch = errors.New("is not the node's architecture")
+// ErrArchMismatch is returned by New for a node, or the unknown clients
+// of an architecture, given a bundle of another architecture.
+var ErrArchMismatch = errors.New("is not the client's architecture")
 
 // checkArch refuses to give node n bundle d of another architecture: its
 // firmware could not run the kernel.
@@ -318,14 +349,18 @@ func (v *View) checkArch(n *pxe.Node, d digest.Digest) error {
 	return nil
 }
 
-// grubDispatch is GrubDispatch's text: it loads the client's GrubName.
-// A client with none (not in the inventory, or given no bundle) is told
-// so on its console and restarts, rather than waiting at GRUB's prompt.
-// GRUB's $prefix is (tftp,SERVER)/GrubConfigDir, so $prefix/<mac>.cfg is
-// GrubName.
-var grubDispatch = "# rambox serve: each arm64 node's own config is " + tftproot.GrubConfigDir + "/<mac>.cfg\n" +
+// grubDispatch is GrubDispatch's text: it loads the client's GrubName,
+// and when there is none (a client not in the inventory, or a node given
+// no bundle) GrubDefault, as pxelinux falls back to its default config.
+// (GRUB goes on past a configfile whose file is missing; a config it
+// found never returns: GrubConfig restarts a client whose boot failed.)
+// A client with neither is told so on its console and restarts, rather
+// than waiting at GRUB's prompt. GRUB's $prefix is
+// (tftp,SERVER)/GrubConfigDir, so $prefix/<mac>.cfg is GrubName.
+var grubDispatch = "# rambox serve: each arm64 node's own config is " + tftproot.GrubConfigDir + "/<mac>.cfg, else " + GrubDefault + "\n" +
 	"set timeout=0\n" +
 	"configfile $prefix/${net_default_mac}.cfg\n" +
+	"configfile $prefix/" + path.Base(GrubDefault) + "\n" +
 	"echo \"rambox: this server has no GRUB config for ${net_default_mac}\"\n" +
 	"sleep 10\n" +
 	"reboot\n"

@@ -33,11 +33,17 @@ func bootFile(st *state, server netip.Addr, httpPort int, required bool) Handler
 		if a := req.ClientArch(); len(a) > 0 {
 			arch = a[0]
 		}
-		boot := pxe.BootIPXE
+		boots := pxe.UnknownBoots
 		if n := st.nodes[req.ClientHWAddr.String()]; n != nil {
-			boot = n.Boot
+			boots = []pxe.BootMethod{n.Boot}
 		}
-		file, ok := BootFile(arch, ipxe, boot, req.ClientHWAddr, server, httpPort)
+		var file string
+		var ok bool
+		for _, boot := range boots {
+			if file, ok = BootFile(arch, ipxe, boot, req.ClientHWAddr, server, httpPort); ok {
+				break
+			}
+		}
 		if !ok {
 			if required {
 				return nil, true

@@ -181,7 +181,8 @@ func TestBootFileUKI(t *testing.T) {
 // GRUB's netboot image over TFTP when its firmware says arm64 UEFI
 // (option 93 = 11), in full and proxy mode; nothing for an x86 arch
 // (its firmware could not run what the node's bundle holds), and an
-// amd64 node sending 11 gets nothing.
+// amd64 node sending 11 gets nothing. A client not in the inventory boots
+// by its option 93 (pxe.UnknownBoots): GRUB on arm64 UEFI, iPXE on x86.
 func TestBootFileArm64(t *testing.T) {
 	arm := func(inv *pxe.Inventory) { inv.Nodes[0].Arch, inv.Nodes[0].Boot = pxe.ArchARM64, pxe.BootGRUB } // node1
 	tests := []struct {
@@ -193,6 +194,9 @@ func TestBootFileArm64(t *testing.T) {
 		{iana.EFI_X86_64, node1, ""},
 		{iana.INTEL_X86PC, node1, ""},
 		{iana.EFI_ARM64, node2, ""},
+		{iana.EFI_ARM64, stranger, "grubnetaa64.efi"},
+		{iana.EFI_X86_64, stranger, "ipxe.efi"},
+		{iana.INTEL_X86PC, stranger, "undionly.kpxe"},
 	}
 	for _, mode := range []Mode{Full, Proxy} {
 		s, _ := newServer(t, mode, inventory(t, arm))

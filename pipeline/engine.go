@@ -3,10 +3,12 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"rambox/sources"
 )
@@ -38,13 +40,16 @@ var ErrNoEngine = errors.New("no Dagger engine: run `just engine` (a local engin
 func findEngine() error {
 	if host := os.Getenv("_EXPERIMENTAL_DAGGER_RUNNER_HOST"); host != "" {
 		if sock, ok := strings.CutPrefix(host, "unix://"); ok {
-			if _, err := os.Stat(sock); err != nil {
+			if err := dialEngine(sock); err != nil {
 				return fmt.Errorf("%w (_EXPERIMENTAL_DAGGER_RUNNER_HOST=%s: %v)", ErrNoEngine, host, err)
 			}
 		}
 		return nil
 	}
 	if sock := localEngineSock(); fileExists(sock) {
+		if err := dialEngine(sock); err != nil {
+			return fmt.Errorf("%w (engine socket %s: %v)", ErrNoEngine, sock, err)
+		}
 		cli := filepath.Join(sources.DefaultCache().Dir, "dagger", daggerVersion, "dagger")
 		if _, err := os.Stat(cli); err != nil {
 			return fmt.Errorf("%w (engine socket %s exists but its CLI %s does not)", ErrNoEngine, sock, cli)
@@ -59,6 +64,20 @@ func findEngine() error {
 		return nil
 	}
 	return ErrNoEngine
+}
+
+// engineDialTimeout bounds the check that an engine listens.
+const engineDialTimeout = 2 * time.Second
+
+// dialEngine checks that something accepts connections on the engine's
+// unix socket: the socket file of an engine that was killed stays behind,
+// and the SDK would retry connecting to it for minutes.
+func dialEngine(sock string) error {
+	c, err := net.DialTimeout("unix", sock, engineDialTimeout)
+	if err != nil {
+		return err
+	}
+	return c.Close()
 }
 
 func fileExists(p string) bool {

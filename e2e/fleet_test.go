@@ -296,7 +296,7 @@ func chromiumPage(t *testing.T, l *lab, url string) statustest.Page {
 	if err := json.Unmarshal(b, &p); err != nil {
 		t.Fatal(err)
 	}
-	shot := filepath.Join(statustest.ArtifactDir("fleet"), "status-page.png")
+	shot := filepath.Join(statustest.ArtifactDir(t, "fleet"), "status-page.png")
 	if err := statustest.WritePNG(shot, p.PNG); err != nil {
 		t.Error(err)
 	}

@@ -65,11 +65,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := statustest.ArtifactDir("status")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	shot := filepath.Join(dir, "status-page.png")
+	shot := filepath.Join(statustest.ArtifactDir(t, "status"), "status-page.png")
 	if err := statustest.WritePNG(shot, page.PNG); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -150,11 +151,12 @@ func WritePNG(file string, png []byte) error {
 	return nil
 }
 
-// ArtifactDir is where a test keeps what it shows (screenshots):
-// $RAMBOX_ARTIFACTS/sub when set, else "" (the caller's t.TempDir()).
-func ArtifactDir(sub string) string {
+// ArtifactDir is where test t keeps what it shows (screenshots):
+// $RAMBOX_ARTIFACTS/sub when set, else t's own temporary directory, never
+// the source tree.
+func ArtifactDir(t testing.TB, sub string) string {
 	if d := os.Getenv("RAMBOX_ARTIFACTS"); d != "" {
 		return filepath.Join(d, sub)
 	}
-	return ""
+	return t.TempDir()
 }

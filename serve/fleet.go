@@ -2,7 +2,6 @@ package serve
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -238,10 +237,7 @@ func (f *fleet) serving() bootfs.Serving {
 			if v == nil {
 				continue
 			}
-			s.Bundles = append(s.Bundles, v.Bundle)
-			for _, a := range slices.Sorted(maps.Keys(v.others)) {
-				s.Bundles = append(s.Bundles, v.others[a].Bundle)
-			}
+			s.Bundles = append(s.Bundles, v.bundles()...)
 		}
 		if g.serving == nil {
 			continue

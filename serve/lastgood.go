@@ -13,6 +13,7 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 
+	"rambox/bundle"
 	"rambox/ocibundle"
 	"rambox/pull"
 	"rambox/serve/desired"
@@ -88,11 +89,21 @@ func verifyPulled(ctx context.Context, o pull.VerifyOptions, also []string) (p *
 	return p, errors.Join(errs...), nil
 }
 
-// manifests are the manifests p verified: its own, then the others'.
-func (p *pulled) manifests() []ocispec.Descriptor {
-	ms := []ocispec.Descriptor{p.Bundle.Manifest}
+// bundles are the bundles p verified: its own, then the others' by
+// architecture.
+func (p *pulled) bundles() []*bundle.Fetched {
+	bs := []*bundle.Fetched{p.Bundle}
 	for _, a := range slices.Sorted(maps.Keys(p.others)) {
-		ms = append(ms, p.others[a].Bundle.Manifest)
+		bs = append(bs, p.others[a].Bundle)
+	}
+	return bs
+}
+
+// manifests are the manifests of p's bundles.
+func (p *pulled) manifests() []ocispec.Descriptor {
+	var ms []ocispec.Descriptor
+	for _, b := range p.bundles() {
+		ms = append(ms, b.Manifest)
 	}
 	return ms
 }

@@ -14,6 +14,45 @@ import (
 	"rambox/signing"
 )
 
+// publishTestIndex publishes fake amd64 and arm64 bundles, signed, as one
+// index into an OCI layout, and returns the result, a Config serving it,
+// and tamperArm64, which overwrites the arm64 kernel's blob in the layout
+// and returns that blob's hex digest.
+func publishTestIndex(t *testing.T) (res publish.Result, cfg Config, tamperArm64 func() string) {
+	t.Helper()
+	key, pub := newKey(t)
+	signer, err := signing.LoadSigner(key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm := bundletest.WriteArm64(t, "arm64 kernel", "rw ip=dhcp rambox")
+	res, err = publish.Run(context.Background(), publish.Options{
+		Bundles: []string{bundletest.Write(t, "amd64 kernel", "rw ip=dhcp rambox"), arm},
+		To:      ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci"), Tag: "latest"},
+		Signer:  signing.KeySigner{Key: signer}, BuilderID: "urn:test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tamperArm64 = func() string {
+		t.Helper()
+		info, _, err := bundle.ReadInfo(arm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kernel string
+		for _, f := range info.Files {
+			if f.Name == bundle.KernelArm64 {
+				kernel = f.SHA256
+			}
+		}
+		if err := os.WriteFile(filepath.Join(res.Ref.Layout, "blobs", "sha256", kernel), []byte("tampered"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return kernel
+	}
+	return res, config(t, res.Ref, pub), tamperArm64
+}
+
 // TestObtainIndex: a group whose bundle is a multi-arch index obtains
 // each arch's bundle from it. A tampered arm64 kernel fails only the
 // arm64 side, naming the layer's digest; the amd64 side is served, kept
@@ -21,33 +60,8 @@ import (
 // the state directory when the registry is gone.
 func TestObtainIndex(t *testing.T) {
 	ctx := context.Background()
-	key, pub := newKey(t)
-	signer, err := signing.LoadSigner(key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	arm := bundletest.WriteArm64(t, "arm64 kernel", "rw ip=dhcp rambox")
-	res, err := publish.Run(ctx, publish.Options{
-		Bundles: []string{bundletest.Write(t, "amd64 kernel", "rw ip=dhcp rambox"), arm},
-		To:      ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci"), Tag: "latest"},
-		Signer:  signing.KeySigner{Key: signer}, BuilderID: "urn:test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := config(t, res.Ref, pub)
-	info, _, err := bundle.ReadInfo(arm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kernel string
-	for _, f := range info.Files {
-		if f.Name == bundle.KernelArm64 {
-			kernel = f.SHA256
-		}
-	}
-	if err := os.WriteFile(filepath.Join(res.Ref.Layout, "blobs", "sha256", kernel), []byte("tampered"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	res, cfg, tamperArm64 := publishTestIndex(t)
+	kernel := tamperArm64()
 	if _, err := obtain(ctx, cfg, groupOf(cfg), "arm64", nil, false); err == nil || !strings.Contains(err.Error(), kernel) {
 		t.Errorf("obtain arm64 with a tampered kernel = %v, want an error naming sha256:%s", err, kernel)
 	}
@@ -75,20 +89,7 @@ func TestObtainIndex(t *testing.T) {
 // served.
 func TestObtainIndexOthers(t *testing.T) {
 	ctx := context.Background()
-	key, pub := newKey(t)
-	signer, err := signing.LoadSigner(key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	arm := bundletest.WriteArm64(t, "arm64 kernel", "rw ip=dhcp rambox")
-	res, err := publish.Run(ctx, publish.Options{
-		Bundles: []string{bundletest.Write(t, "amd64 kernel", "rw ip=dhcp rambox"), arm},
-		To:      ocibundle.Ref{Layout: filepath.Join(t.TempDir(), "oci"), Tag: "latest"},
-		Signer:  signing.KeySigner{Key: signer}, BuilderID: "urn:test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := config(t, res.Ref, pub)
+	res, cfg, tamperArm64 := publishTestIndex(t)
 	also := []string{"arm64"}
 	check := func(what string, got obtained) {
 		t.Helper()
@@ -124,19 +125,7 @@ func TestObtainIndexOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	info, _, err := bundle.ReadInfo(arm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kernel string
-	for _, f := range info.Files {
-		if f.Name == bundle.KernelArm64 {
-			kernel = f.SHA256
-		}
-	}
-	if err := os.WriteFile(filepath.Join(res.Ref.Layout, "blobs", "sha256", kernel), []byte("tampered"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	kernel := tamperArm64()
 	got, err = obtain(ctx, cfg, groupOf(cfg), "amd64", also, false)
 	if err != nil {
 		t.Fatalf("obtain with a tampered arm64 kernel: %v; want amd64 served", err)

@@ -42,8 +42,11 @@ host_build() {
   cp stages/scripts/kernel.sh stages/scripts/busybox.sh "$work/rambox" "$h/in/"
   cp -r kernel-configs/linux-6.1 "$h/in/profile" && mkdir -p "$h/in/patches"
   cp -r rootfs "$h/in/rootfs"
+  # The architecture variables are the ones stages/kernel.go sets from
+  # profile.ArchX86_64, the linux-6.1 profile's.
   unshare --mount --fork env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SOURCE_DATE_EPOCH=$epoch \
     KBUILD_BUILD_USER=rambox KBUILD_BUILD_HOST=rambox LC_ALL=C TZ=UTC \
+    ARCH=x86_64 KERNEL_IMAGE=bzImage KERNEL_IMAGE_PATH=arch/x86/boot/bzImage \
     bash -euc '
     t=$1 h=$2 src=$3 bb=$4
     mount --make-rprivate /

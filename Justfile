@@ -152,6 +152,7 @@ bench: deps engine toolchain
     bash bench/initramfs.sh
     bash bench/build.sh
     bash bench/editloop.sh
+    bash bench/compression.sh
     bash bench/pull.sh
     bash bench/boot.sh
     bash bench/serve-boot.sh
@@ -222,6 +223,11 @@ bench-build: deps engine toolchain
 # The edit loop: one-line linux-6.1 fragment changes -> new outputs, with kernel phase times.
 bench-editloop: deps engine toolchain
     bash bench/editloop.sh
+    go run ./bench/internal/report
+
+# Kernel gzip vs xz, initramfs gzip vs xz vs zstd, per profile: exact sizes, decompression and power-on -> /init ready under TCG.
+bench-compression *PROFILES: deps engine toolchain
+    bash bench/compression.sh {{PROFILES}}
     go run ./bench/internal/report
 
 # rambox initramfs vs find|cpio|gzip -9 on the same tree: time and size.

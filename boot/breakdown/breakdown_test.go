@@ -35,6 +35,7 @@ func TestAnalyzeFixtures(t *testing.T) {
 		phases  []time.Duration // in PhaseNames order, to the microsecond
 		slowest []string
 		ipc     [2]time.Duration // IPConfigBeforeDHCP, IPConfigDHCP
+		unpack  time.Duration    // InitramfsUnpack
 		notes   int
 	}{
 		{
@@ -45,18 +46,22 @@ func TestAnalyzeFixtures(t *testing.T) {
 			slowest: []string{"ip_auto_config", "virtio_pci_driver_init", "acpi_init"},
 			// 184 ms from ip_auto_config's start to its first DHCP request.
 			ipc: [2]time.Duration{us(184092), us(16287)},
+			// "Trying to unpack rootfs" [0.467629] -> "Freeing initrd memory" [0.512958].
+			unpack: us(45329),
 		},
 		{
 			file:    "linux-6.1-tftp-initcall-debug.log",
 			phases:  []time.Duration{us(292483), us(47248), us(92892), us(878104), us(369347), us(825081), us(214593), us(146006), us(263572), 2 * time.Second},
 			slowest: []string{"ip_auto_config", "virtio_pci_driver_init", "acpi_init"},
 			ipc:     [2]time.Duration{us(190847), us(20246)},
+			unpack:  us(51588),
 		},
 		{
 			file: "linux-6.1-http-default-loglevel.log",
 			// No initcall lines: IP autoconfig is the IP-Config lines' span.
 			phases: []time.Duration{us(222107), us(35705), us(42375), us(175273), us(387465), us(735999), us(24879), us(118557), us(169123), 2 * time.Second},
 			ipc:    [2]time.Duration{0, us(6300)},
+			unpack: us(195570),
 			notes:  1,
 		},
 	} {
@@ -93,6 +98,12 @@ func TestAnalyzeFixtures(t *testing.T) {
 			}
 			if got := [2]time.Duration{b.IPConfigBeforeDHCP, b.IPConfigDHCP}; got != tc.ipc {
 				t.Errorf("Analyze(%q) IP autoconfig before DHCP, DHCP = %v, want %v", tc.file, got, tc.ipc)
+			}
+			// The decompression phase is the kernel's plus the initramfs's,
+			// and the unpack is the printk span of its two lines.
+			if got, want := b.KernelDecompress+b.InitramfsUnpack, b.Phase(Decompress); got != want || b.InitramfsUnpack != tc.unpack {
+				t.Errorf("Analyze(%q) kernel decompress %v + initramfs unpack %v = %v, want %v with unpack %v",
+					tc.file, b.KernelDecompress, b.InitramfsUnpack, got, want, tc.unpack)
 			}
 			if len(b.Notes) != tc.notes {
 				t.Errorf("Analyze(%q) notes = %q, want %d", tc.file, b.Notes, tc.notes)

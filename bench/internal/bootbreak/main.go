@@ -9,6 +9,7 @@
 //	WAY RUN phase NAME SECONDS      one line per phase, in order
 //	WAY RUN initcall NAME SECONDS   the slowest initcalls
 //	WAY RUN ipconfig PART SECONDS   IP autoconfig apart: before-dhcp, dhcp
+//	WAY RUN decompress PART SECONDS the decompression apart: kernel, initramfs
 //	WAY RUN total SECONDS           the phases' sum, power-on -> selftest end
 //
 // for bench/bootbreak.sh to record, and with -logs DIR keeps each boot's
@@ -114,6 +115,8 @@ func run(bin, key, bundleFile, logs, only, extra string, runs, slowest int) erro
 			}
 			fmt.Printf("%s %d ipconfig before-dhcp %.3f\n", w.Name, i, b.IPConfigBeforeDHCP.Seconds())
 			fmt.Printf("%s %d ipconfig dhcp %.3f\n", w.Name, i, b.IPConfigDHCP.Seconds())
+			fmt.Printf("%s %d decompress kernel %.3f\n", w.Name, i, b.KernelDecompress.Seconds())
+			fmt.Printf("%s %d decompress initramfs %.3f\n", w.Name, i, b.InitramfsUnpack.Seconds())
 			fmt.Printf("%s %d total %.3f\n", w.Name, i, b.Total().Seconds())
 		}
 	}

@@ -39,6 +39,6 @@ for p in linux-2.6.39 linux-6.1; do
   record sample -id "boot.$p.initramfs" -title "$p: initramfs size" -unit B "${init_t[@]}" -run 1 -value "$(stat -c %s "$dir/initramfs.cpio.gz")"
 done
 record note "boot: the bundles are the ones in artifacts/ (\`just demo\` builds them); the boot time includes the selftest's" \
-  "own pings (3 echo requests, 1 s apart). The initramfs holds busybox 1.35 built from" \
+  "own pings (3 echo requests, each sent when the last reply is in: ping -A). The initramfs holds busybox 1.35 built from" \
   "rootfs/busybox/busybox.config (the seed's toolset, static musl)."
 bench_done

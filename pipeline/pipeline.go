@@ -161,11 +161,18 @@ func run(ctx context.Context, cfg Config, st stager, log io.Writer) (*bundle.Inf
 	}); err != nil {
 		return nil, err
 	}
-	// One object tree per profile, kernel source, toolchain and cache-bust
-	// value: objects are reused only where they would be rebuilt the same,
-	// and a cache-busted build starts clean.
-	objects := c.CacheVolume(fmt.Sprintf("rambox-kobj-%s-%.12s-%.19s-%s", cfg.Profile.Name,
-		filepath.Base(cfg.KernelSource), toolchain.Digest, cfg.Toolchain.CacheBust))
+	// One object tree per profile, kernel source, patch set, toolchain and
+	// cache-bust value: objects are reused only where they would be
+	// rebuilt the same, and a cache-busted build starts clean. The patch
+	// set is in the name because make decides by mtimes: a tree built
+	// with a patch would otherwise keep its patched objects for a source
+	// without it, whose files are older.
+	patchSet, err := patches.Digest(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("kernel patches %s: %w", patchesDir, err)
+	}
+	objects := c.CacheVolume(fmt.Sprintf("rambox-kobj-%s-%.12s-%.19s-%.19s-%s", cfg.Profile.Name,
+		filepath.Base(cfg.KernelSource), patchSet, toolchain.Digest, cfg.Toolchain.CacheBust))
 	kernel := stages.KernelBuild(configured, objects, cfg.Repro)
 	if err := st.run(ctx, "kernel build", stages.StepKernelBuild, func(ctx context.Context) error { _, err := kernel.Sync(ctx); return err }); err != nil {
 		return nil, err

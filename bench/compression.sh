@@ -106,8 +106,7 @@ for p in "${profiles[@]}"; do
   if [[ $p == linux-2.6.39 ]]; then
     record note "compression: linux-2.6.39 without CONFIG_EXPERT builds every RD_* decompressor in (they have no prompt and default y), so RD_XZ adds nothing there."
   fi
-  kf=bzImage
-  [[ ! -f $base/Image ]] || kf=Image
+  kf=bzImage # both profiles source_flag knows are x86
   for d in "${dirs[@]}"; do
     v=$(basename "$d") && kc=${v#*.k} && kc=${kc%%.*} && ic=${v##*.i}
     if [[ $ic == gzip ]]; then

@@ -13,7 +13,8 @@
 # and records Kconfig's compiler probes (KCONFIG_SHELL_CACHE below), and
 # build leaves .config to kbuild's own syncconfig (each Kconfig run costs
 # ~1 s here, ~0.7 s of it ~90 compiler probes, ~0.3 s with them
-# recorded). Each step prints how long its phases took
+# recorded); build's make records kbuild's own probes too
+# (KBUILD_TRY_RUN_CACHE). Each step prints how long its phases took
 # ("kernel: PHASE took N ms"), for the engine log and the bench.
 # PROFILE_DIR holds fragment.config and profile.env (CONFIG_FINISH: a
 # Kconfig target run after allnoconfig, or none; MAKE_VARS); PATCHES_DIR
@@ -43,6 +44,13 @@ export LC_ALL=C TZ=UTC
 # top of unpack's tree, reuse it instead of probing again. Other kernels
 # ignore the variable.
 export KCONFIG_SHELL_CACHE="$KCONF/.kconfig-shell-cache"
+# kbuild's try-run results (its Makefiles' compiler probes), for kernels
+# whose profile patches kbuild to read them (linux-6.1's
+# 0003-kbuild-try-run-cache), one file per tree: in the configure tree
+# as above, and build's in its object tree (build sets it), whose cache
+# volume is one per toolchain, so build's make probes once per tree, not
+# in every run. Other kernels ignore the variable.
+export KBUILD_TRY_RUN_CACHE="$KCONF/.try-run-cache"
 
 # kmake ARGS...: make in the source tree for $ARCH, with the cross
 # compiler when there is one (none on the make line otherwise).
@@ -74,7 +82,7 @@ unpack)
 	# finds them built. 2.6.39's Makefile does not create the O= directory
 	# itself, as 6.1's does ("output directory ... does not exist").
 	mkdir -p "$KCONF"
-	rm -f "$KCONFIG_SHELL_CACHE"
+	rm -f "$KCONFIG_SHELL_CACHE" "$KBUILD_TRY_RUN_CACHE"
 	phase kconfig-tools kmake O="$KCONF" allnoconfig
 	rm -f "$KCONF/.config" "$KCONF/.config.old"
 	;;
@@ -96,6 +104,7 @@ build)
 	echo "rambox-stage: kernel build"
 	. "$KCONF/.rambox-profile.env"
 	mkdir -p "$KOBJ"
+	export KBUILD_TRY_RUN_CACHE="$KOBJ/.try-run-cache"
 	# Replace the config only when it changed, so an unchanged config keeps
 	# every object up to date. configure's .config is final (its finisher
 	# ran), so it is not finished again here: a new .config is newer than
@@ -103,6 +112,12 @@ build)
 	# before 4.19) then updates auto.conf and the per-option stamps that
 	# decide which objects recompile.
 	cmp -s "$KCONF/.config" "$KOBJ/.config" 2>/dev/null || cp "$KCONF/.config" "$KOBJ/.config"
+	# The probe file gains a line for each new compiler command line a
+	# config brings, and every make that probes reads it all: past 1,000
+	# lines (~60 are current) it starts again.
+	if [ -f "$KBUILD_TRY_RUN_CACHE" ] && [ "$(wc -l <"$KBUILD_TRY_RUN_CACHE")" -gt 1000 ]; then
+		rm -f "$KBUILD_TRY_RUN_CACHE"
+	fi
 	# shellcheck disable=SC2086 # MAKE_VARS is a list of VAR=value words
 	phase make kmake O="$KOBJ" -j"$(nproc)" ${MAKE_VARS:-} \
 		KCFLAGS="-fmacro-prefix-map=$KSRC/= -fmacro-prefix-map=$KOBJ/=" "$KERNEL_IMAGE" </dev/null
